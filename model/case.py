@@ -1,0 +1,138 @@
+"""Parse and check a case: the context a user set and the findings they answered.
+
+A finding nobody asked about is simply absent from the case: it is unknown, never "no". This module
+owns that rule and every check of a case against the vocabulary, so that the CLI, the app and the
+API reject the same bad input with the same message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.errors import CaseError
+from model.vocabulary import FINDING_STATES, Vocabulary
+
+CASE_KEYS = ("context", "findings")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case: known context states and answered findings (True = yes, False = no).
+
+    Anything not in ``context`` or ``findings`` is unknown and is summed out by the model.
+    """
+
+    context: Mapping[str, str] = field(default_factory=dict)
+    findings: Mapping[str, bool] = field(default_factory=dict)
+
+    def evidence(self) -> dict[str, str]:
+        """Return the case as network evidence: node id to state name (findings as ``yes``/``no``)."""
+        observed = dict(self.context)
+        observed.update({f: FINDING_STATES[int(v)] for f, v in self.findings.items()})
+        return observed
+
+    def to_dict(self) -> dict[str, dict]:
+        """Return the case in the JSON shape the CLI reads."""
+        return {"context": dict(self.context), "findings": dict(self.findings)}
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
+    """Check raw case data against the vocabulary and return a `Case`.
+
+    Parameters
+    ----------
+    data : Any
+        Usually the decoded JSON ``{"context": {...}, "findings": {...}}``. ``null`` for a context
+        variable or finding means unknown, the same as leaving it out.
+    vocabulary : Vocabulary
+        The ids and states the case may use.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaseError
+        For an unknown key, id or state, a wrong type, or an impossible combination, naming where.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> vocab = load_knowledge().vocabulary
+    >>> parse_case({"context": {"age_band": "25_34"}, "findings": {"fever": False}}, vocab).findings
+    {'fever': False}
+    """
+    if not isinstance(data, dict):
+        raise CaseError("", "a case must be a JSON object with 'context' and 'findings'")
+    for key in data:
+        if key not in CASE_KEYS:
+            raise CaseError(key, f"unknown key; a case has only {' and '.join(CASE_KEYS)}")
+    context = _parse_context(data.get("context", {}), vocabulary)
+    findings = _parse_findings(data.get("findings", {}), vocabulary)
+    case = Case(context, findings)
+    _check_combinations(case, vocabulary)
+    return case
+
+
+def _parse_context(raw: Any, vocabulary: Vocabulary) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CaseError("context", "must be an object of context variable to state")
+    context = {}
+    for var_id, state in raw.items():
+        variable = vocabulary.context.get(var_id)
+        if variable is None:
+            raise CaseError(
+                f"context.{var_id}",
+                f"unknown context variable{_suggest(var_id, vocabulary.context)}; "
+                f"use one of: {', '.join(vocabulary.context)}",
+            )
+        if state is None:
+            continue
+        if not isinstance(state, str) or state not in variable.states:
+            raise CaseError(
+                f"context.{var_id}",
+                f"{json.dumps(state)} is not a state{_suggest(str(state), variable.states)}; "
+                f"use one of: {', '.join(variable.states)}",
+            )
+        context[var_id] = state
+    return context
+
+
+def _parse_findings(raw: Any, vocabulary: Vocabulary) -> dict[str, bool]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CaseError("findings", "must be an object of finding id to true or false")
+    findings = {}
+    for finding_id, answer in raw.items():
+        if finding_id not in vocabulary.findings:
+            hint = _suggest(finding_id, vocabulary.findings)
+            raise CaseError(f"findings.{finding_id}", f"unknown finding{hint}")
+        if answer is None:
+            continue
+        if not isinstance(answer, bool):
+            raise CaseError(
+                f"findings.{finding_id}",
+                f"{json.dumps(answer)} must be true, false, or left out when unknown",
+            )
+        findings[finding_id] = answer
+    return findings
+
+
+def _check_combinations(case: Case, vocabulary: Vocabulary) -> None:
+    evidence = case.evidence()
+    for combo in vocabulary.impossible_combinations:
+        if all(evidence.get(var) in states for var, states in combo.when.items()):
+            raise CaseError(", ".join(combo.when), f"impossible combination: {combo.message}")

@@ -1,0 +1,162 @@
+"""The command line: ``python -m model diagnose | parameters | export``.
+
+A stable contract that other tools and tests call. Results go to standard output; any bad input
+(a file, a case, an option) gives one line on standard error and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from model.errors import ModelInputError
+from model.export import EXPORT_FORMATS, export_network
+from model.inference import DiagnosticModel, build_model, diagnose
+from model.present import diagnosis_record, diagnosis_text
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(ModelInputError):
+    """A command-line usage problem."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _read_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a UTF-8 text file") from None
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        pid, sep, value = pair.rpartition("=")  # ids contain "=", values never do
+        if not sep or not pid or not value:
+            raise UsageError(f"--set {pair!r}: use PARAMETER_ID=VALUE")
+        parsed[pid] = value
+    return parsed
+
+
+def _model(args: argparse.Namespace) -> DiagnosticModel:
+    return build_model(overrides=_overrides(args.set), priors_path=args.priors)
+
+
+def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    model = _model(args)
+    if not args.batch:
+        result = diagnose(model, _read_json(_read_text(args.case), args.case))
+        text = (
+            diagnosis_text(result, model.knowledge)
+            if args.format == "text"
+            else json.dumps(diagnosis_record(result))
+        )
+        print(text, file=out)
+        return 0
+    status = 0
+    for number, line in enumerate(_read_text(args.case).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{args.case}, line {number}"
+        try:
+            record = diagnosis_record(diagnose(model, _read_json(line, where)))
+        except ModelInputError as exc:
+            message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+            print(f"error: {message}", file=err)
+            record, status = {"error": message}, EXIT_BAD_INPUT
+        print(json.dumps({"line": number, **record}), file=out)
+    return status
+
+
+def _parameters(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    frame = _model(args).knowledge.parameter_frame()
+    if args.format == "json":
+        out.write(frame.to_json(orient="records", indent=1) + "\n")
+    else:
+        frame.to_csv(out, index=False)
+    return 0
+
+
+def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        written = export_network(_model(args).network, args.path, args.format)
+    except OSError as exc:
+        raise UsageError(f"{args.path}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote {written}", file=err)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m model", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument(
+        "--priors", metavar="DIR", help="a knowledge-base folder to use instead of the shipped priors/"
+    )
+    shared.add_argument(
+        "--set", metavar="ID=VALUE", action="append", default=[],
+        help="override one parameter (ids from the parameters command); repeatable",
+    )  # fmt: skip
+    run = commands.add_parser("diagnose", parents=[shared], help="posterior cause probabilities for a case")
+    run.add_argument(
+        "case", metavar="CASE", help="CASE.json (or CASES.jsonl with --batch); - reads standard input"
+    )
+    run.add_argument("--format", choices=("json", "text"), default="json")
+    run.add_argument(
+        "--batch", action="store_true", help="one case per line in, one JSON result per line out"
+    )
+    run.set_defaults(handler=_diagnose)
+    params = commands.add_parser(
+        "parameters", parents=[shared], help="every number in the knowledge base, with its source"
+    )
+    params.add_argument("--format", choices=("csv", "json"), default="csv")
+    params.set_defaults(handler=_parameters)
+    export = commands.add_parser("export", parents=[shared], help="write the network as BIF or XMLBIF")
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    export.add_argument("path", metavar="PATH")
+    export.set_defaults(handler=_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line and return the exit status (0, or 2 for bad input).
+
+    Examples
+    --------
+    >>> import io
+    >>> err = io.StringIO()
+    >>> main(["diagnose", "missing.json"], out=io.StringIO(), err=err)
+    2
+    >>> print(err.getvalue(), end="")
+    error: missing.json: cannot read (No such file or directory)
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+        return args.handler(args, out, err)
+    except ModelInputError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_BAD_INPUT

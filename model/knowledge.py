@@ -1,0 +1,351 @@
+"""Load and validate the knowledge base in ``priors/``: every number, with its source and uncertainty.
+
+This module owns the `Knowledge` value: the vocabulary, the bibliography and one `Parameter` per CSV
+row, each with a stable id (``finding_links:chlamydia:test_chlamydia``) used by overrides, by the
+``parameters`` command and by sensitivity analysis. Every check of the files happens here, and every
+error names the file, the row and the field. Deriving a tuned copy (`Knowledge.with_overrides`) never
+changes the original.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from model.checks import CHECKS
+from model.errors import KnowledgeError
+from model.vocabulary import Source, Vocabulary, load_sources, load_vocabulary
+
+DEFAULT_PRIORS = Path(__file__).resolve().parent.parent / "priors"
+PROVENANCE = (
+    "value", "ci_low", "ci_high", "events", "total",
+    "population", "source", "locator", "evidence", "rationale",
+)  # fmt: skip
+EVIDENCE = (
+    "cohort", "cross_sectional", "case_control", "accuracy_study",
+    "systematic_review", "guideline", "derived", "expert_estimate",
+)  # fmt: skip
+NEEDS_RATIONALE = ("derived", "expert_estimate")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One numeric file: its key columns and what kind of number its ``value`` is."""
+
+    name: str
+    keys: tuple[str, ...]
+    kind: str  # "probability" or "odds_ratio"
+
+    def parameter_id(self, key: Mapping[str, str]) -> str:
+        """Return the stable id of the row with these key values."""
+        k = key
+        if self.name == "context_prevalence":
+            base = f"{k['variable']}={k['state']}"
+            return f"{self.name}:{base}|{k['given']}" if k.get("given") else f"{self.name}:{base}"
+        if self.name == "cause_base_rates":
+            return f"{self.name}:{k['cause']}" + (f"|{k['stratum']}" if k["stratum"] else "")
+        if self.name == "risk_factors":
+            return f"{self.name}:{k['cause']}:{k['variable']}={k['state']}"
+        if self.name == "finding_links":
+            return f"{self.name}:{k['link_source']}:{k['finding']}"
+        return f"{self.name}:{k['finding']}"
+
+
+TABLES = {
+    spec.name: spec
+    for spec in (
+        TableSpec("context_prevalence", ("variable", "state", "given_state"), "probability"),
+        TableSpec("cause_base_rates", ("cause", "stratum"), "probability"),
+        TableSpec("risk_factors", ("cause", "variable", "state", "reference_state"), "odds_ratio"),
+        TableSpec("finding_links", ("link_source", "finding"), "probability"),
+        TableSpec("finding_leaks", ("finding",), "probability"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One number of the knowledge base (one CSV row) with its provenance."""
+
+    id: str
+    table: str
+    key: Mapping[str, str]
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    events: float | None
+    total: float | None
+    population: str
+    source: tuple[str, ...]
+    locator: str
+    evidence: str
+    rationale: str
+    row: int
+
+    @property
+    def is_expert_estimate(self) -> bool:
+        """Whether no study gives this number."""
+        return self.evidence == "expert_estimate"
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The whole knowledge base: vocabulary, sources and every parameter, validated.
+
+    Build one with `load_knowledge`; derive a tuned copy with `with_overrides`.
+    """
+
+    vocabulary: Vocabulary
+    sources: Mapping[str, Source]
+    parameters: Mapping[str, Parameter]
+    folder: str = "priors"
+
+    def table(self, name: str) -> Iterator[Parameter]:
+        """Iterate over the parameters of one file, in file order."""
+        return (p for p in self.parameters.values() if p.table == name)
+
+    def with_overrides(self, overrides: Mapping[str, float]) -> Knowledge:
+        """Return a copy with some parameter values replaced, validated like the files.
+
+        Overriding one state of a context distribution rescales its sibling states so that the
+        distribution still sums to one.
+
+        Parameters
+        ----------
+        overrides : Mapping[str, float]
+            Parameter id to new value, ids as listed by ``python -m model parameters``.
+
+        Returns
+        -------
+        Knowledge
+            A new, validated knowledge base; this one is unchanged.
+
+        Raises
+        ------
+        KnowledgeError
+            For an unknown id (naming the closest valid ids) or a value the files would not accept.
+
+        Examples
+        --------
+        >>> kb = load_knowledge()
+        >>> tuned = kb.with_overrides({"finding_leaks:fever": 0.05})
+        >>> tuned.parameters["finding_leaks:fever"].value
+        0.05
+        """
+        params = dict(self.parameters)
+        for pid, value in overrides.items():
+            if pid not in params:
+                close = difflib.get_close_matches(pid, params, n=3, cutoff=0.5)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise KnowledgeError("overrides", pid, "", f"no such parameter{hint}")
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise KnowledgeError("overrides", pid, "value", f"{value!r} is not a number") from None
+            old = params[pid]
+            params[pid] = replace(old, value=value, evidence=old.evidence)
+            _check_value(params[pid], self._display(old.table), "overridden")
+            if old.table == "context_prevalence":
+                _rescale_siblings(params, params[pid])
+        tuned = replace(self, parameters=params)
+        check_knowledge(tuned)
+        return tuned
+
+    def parameter_frame(self) -> pd.DataFrame:
+        """Return every parameter as a table: id, where it sits, value, uncertainty and source."""
+        rows = [
+            {
+                "id": p.id,
+                "table": p.table,
+                "value": p.value,
+                "ci_low": p.ci_low,
+                "ci_high": p.ci_high,
+                "events": p.events,
+                "total": p.total,
+                "population": p.population,
+                "source": "; ".join(self.sources[s].citation() for s in p.source),
+                "locator": p.locator,
+                "evidence": p.evidence,
+                "expert_estimate": p.is_expert_estimate,
+                "rationale": p.rationale,
+            }
+            for p in self.parameters.values()
+        ]
+        return pd.DataFrame(rows)
+
+    def _display(self, table: str) -> str:
+        return f"{self.folder}/{table}.csv"
+
+
+def _rescale_siblings(params: dict[str, Parameter], changed: Parameter) -> None:
+    siblings = [
+        p
+        for p in params.values()
+        if p.table == "context_prevalence"
+        and p.key["variable"] == changed.key["variable"]
+        and p.key["given_state"] == changed.key["given_state"]
+        and p.id != changed.id
+    ]
+    rest = sum(p.value for p in siblings)
+    if rest <= 0 and changed.value < 1:
+        raise KnowledgeError("overrides", changed.id, "value", "the other states are all zero")
+    for p in siblings:
+        params[p.id] = replace(p, value=p.value * (1 - changed.value) / rest if rest else 0.0)
+
+
+def _number(raw: str, display: str, entry: str, column: str, required: bool) -> float | None:
+    if raw is None or raw.strip() == "":
+        if required:
+            raise KnowledgeError(display, entry, column, "is empty; a number is required")
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise KnowledgeError(display, entry, column, f"{raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise KnowledgeError(display, entry, column, f"{raw!r} is not a finite number")
+    return value
+
+
+def _check_value(p: Parameter, display: str, entry: str) -> None:
+    where = f"row {p.row} ({_label(p)})" if entry != "overridden" else p.id
+    kind = TABLES[p.table].kind
+    if kind == "odds_ratio" and not p.value > 0:
+        raise KnowledgeError(display, where, "value", f"{p.value} is not an odds ratio (must be > 0)")
+    if kind == "probability" and not 0 <= p.value <= 1:
+        raise KnowledgeError(display, where, "value", f"{p.value} is not a probability")
+    if p.table == "cause_base_rates" and not 0 < p.value < 1:
+        raise KnowledgeError(display, where, "value", f"{p.value} must be strictly between 0 and 1")
+    if p.table == "finding_leaks" and p.value >= 1:
+        raise KnowledgeError(display, where, "value", "a leak of 1 would make the finding certain")
+
+
+def _check_provenance(p: Parameter, display: str, entry: str, sources: Mapping[str, Source]) -> None:
+    if p.evidence not in EVIDENCE:
+        raise KnowledgeError(display, entry, "evidence", f"must be one of: {', '.join(EVIDENCE)}")
+    if p.evidence in NEEDS_RATIONALE and not p.rationale:
+        raise KnowledgeError(display, entry, "rationale", f"required for {p.evidence} numbers")
+    if not p.source:
+        raise KnowledgeError(display, entry, "source", "is empty; cite a key of sources.yaml")
+    for k in p.source:
+        if k not in sources:
+            raise KnowledgeError(display, entry, "source", f"'{k}' is not a key of sources.yaml")
+    has_ci = p.ci_low is not None and p.ci_high is not None
+    has_counts = p.events is not None and p.total is not None
+    if not (has_ci or has_counts):
+        raise KnowledgeError(
+            display, entry, "ci_low", "give a 95% interval (ci_low, ci_high) or events/total"
+        )
+    if has_ci and not p.ci_low <= p.value <= p.ci_high:
+        raise KnowledgeError(display, entry, "ci_low", "the value must lie within ci_low..ci_high")
+    if has_counts and not 0 <= p.events <= p.total > 0:
+        raise KnowledgeError(display, entry, "events", "events must be between 0 and total > 0")
+
+
+def _label(p: Parameter) -> str:
+    return " -> ".join(v for v in p.key.values() if v)
+
+
+def _read_table(folder: Path, spec: TableSpec, sources: Mapping[str, Source]) -> list[Parameter]:
+    display = f"{folder.name}/{spec.name}.csv"
+    try:
+        handle = (folder / f"{spec.name}.csv").open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise KnowledgeError(display, "", "", "file not found") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in (*spec.keys, *PROVENANCE) if c not in (reader.fieldnames or [])]
+        if missing:
+            raise KnowledgeError(display, "header", "", f"missing columns: {', '.join(missing)}")
+        return [_parse_row(row, n, display, spec, sources) for n, row in enumerate(reader, start=2)]
+
+
+def _parse_row(row: dict, n: int, display: str, spec: TableSpec, sources: Mapping[str, Source]) -> Parameter:
+    key = {c: (row[c] or "").strip() for c in spec.keys}
+    entry = f"row {n} ({' -> '.join(v for v in key.values() if v)})"
+    num = {c: _number(row[c], display, entry, c, c == "value") for c in PROVENANCE[:5]}
+    text = {c: (row[c] or "").strip() for c in PROVENANCE[5:]}
+    keys = tuple(s.strip() for s in text["source"].split(";") if s.strip())
+    param = Parameter(
+        id="",
+        table=spec.name,
+        key=key,
+        source=keys,
+        row=n,
+        population=text["population"],
+        locator=text["locator"],
+        evidence=text["evidence"],
+        rationale=text["rationale"],
+        **num,
+    )
+    _check_value(param, display, entry)
+    _check_provenance(param, display, entry, sources)
+    return param
+
+
+def load_knowledge(path: str | Path | None = None) -> Knowledge:
+    """Read, validate and return the knowledge base.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A folder laid out like ``priors/``. By default the ``priors/`` folder shipped with the
+        package, found relative to it (not to the working directory).
+
+    Returns
+    -------
+    Knowledge
+        Vocabulary, sources and every parameter, all checked.
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file, the entry and the field of the first problem found.
+
+    Examples
+    --------
+    >>> kb = load_knowledge()
+    >>> "chlamydia" in kb.vocabulary.causes
+    True
+    """
+    folder = Path(path) if path is not None else DEFAULT_PRIORS
+    if not folder.is_dir():
+        raise KnowledgeError(str(folder), "", "", "is not a folder")
+    vocabulary = load_vocabulary(folder / "vocabulary.yaml", f"{folder.name}/vocabulary.yaml")
+    sources = load_sources(folder / "sources.yaml", f"{folder.name}/sources.yaml")
+    parameters: dict[str, Parameter] = {}
+    for spec in TABLES.values():
+        display = f"{folder.name}/{spec.name}.csv"
+        for p in _read_table(folder, spec, sources):
+            key = dict(p.key)
+            if spec.name == "context_prevalence":
+                var = vocabulary.context.get(key["variable"])
+                parent = var.parent if var else None
+                key["given"] = f"{parent}={key['given_state']}" if parent and key["given_state"] else ""
+            pid = spec.parameter_id(key)
+            if pid in parameters:
+                raise KnowledgeError(
+                    display, f"row {p.row} ({_label(p)})", "", f"duplicate of row {parameters[pid].row}"
+                )
+            parameters[pid] = replace(p, id=pid)
+    knowledge = Knowledge(vocabulary, sources, parameters, folder.name)
+    check_knowledge(knowledge)
+    return knowledge
+
+
+def check_knowledge(knowledge: Knowledge) -> None:
+    """Check the ids and the relations between rows (sums, coverage, references, link versus leak).
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file, the row and the field of the first problem found.
+    """
+    for check in CHECKS:
+        check(knowledge)

@@ -1,0 +1,53 @@
+import pytest
+
+from model import CaseError, parse_case
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ([], r"a case must be a JSON object"),
+        ({"symptoms": {}}, r"symptoms: unknown key; a case has only context and findings"),
+        ({"context": []}, r"context: must be an object"),
+        ({"findings": "fever"}, r"findings: must be an object"),
+        ({"context": {"agee": "old"}}, r"context.agee: unknown context variable \(did you mean 'age'\?\)"),
+        ({"context": {"age": "ancient"}}, r'context.age: "ancient" is not a state; use one of: young, old'),
+        ({"context": {"pill": True}}, r"context.pill: true is not a state; use one of: no, yes"),
+        ({"findings": {"lesions": True}}, r"findings.lesions: unknown finding \(did you mean 'lesion'\?\)"),
+        (
+            {"findings": {"lesion": "yes"}},
+            r'findings.lesion: "yes" must be true, false, or left out when unknown',
+        ),
+        ({"findings": {"lesion": 1}}, r"findings.lesion: 1 must be true, false"),
+        (
+            {"context": {"pill": "yes"}, "findings": {"lesion": True}},
+            r"pill, lesion: impossible combination: a fixture rule",
+        ),
+    ],
+)
+def test_bad_cases_are_rejected_with_where_and_what(tiny_knowledge, data, match):
+    with pytest.raises(CaseError, match=match):
+        parse_case(data, tiny_knowledge.vocabulary)
+
+
+def test_unknown_answers_are_left_out_not_set_to_no(tiny_knowledge):
+    case = parse_case(
+        {"context": {"age": None, "pill": "no"}, "findings": {"lesion": None, "discharge": False}},
+        tiny_knowledge.vocabulary,
+    )
+    assert case.context == {"pill": "no"}
+    assert case.findings == {"discharge": False}
+    assert case.evidence() == {"pill": "no", "discharge": "no"}
+
+
+def test_empty_case_is_valid(tiny_knowledge):
+    case = parse_case({}, tiny_knowledge.vocabulary)
+    assert case.evidence() == {}
+    assert case.to_dict() == {"context": {}, "findings": {}}
+
+
+def test_shipped_vocabulary_rejects_pregnancy_after_menopause(shipped_knowledge):
+    with pytest.raises(CaseError, match="impossible combination: pregnancy cannot be combined"):
+        parse_case(
+            {"context": {"menopause": "post", "pregnancy": "first_trimester"}}, shipped_knowledge.vocabulary
+        )

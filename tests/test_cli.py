@@ -1,0 +1,168 @@
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.cli import main
+from tests.conftest import TINY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*argv, stdin=None):
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        sys.stdin = io.StringIO(stdin)
+    try:
+        status = main(list(argv), out=out, err=err)
+    finally:
+        sys.stdin = sys.__stdin__
+    return status, out.getvalue(), err.getvalue()
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_diagnose_prints_the_json_contract(tmp_path):
+    case = write(tmp_path, "case.json", json.dumps({"findings": {"test_infection": True}}))
+    status, out, err = run("diagnose", case, "--priors", str(TINY))
+    assert status == 0 and err == ""
+    result = json.loads(out)
+    assert result["ranking"][0] == "infection"
+    assert result["posteriors"]["infection"] == pytest.approx(0.09 / 0.108)
+    assert result["priors"]["infection"] == pytest.approx(0.1)
+
+
+def test_diagnose_text_format_and_stdin(tmp_path):
+    status, out, _ = run("diagnose", "-", "--priors", str(TINY), "--format", "text", stdin='{"findings": {}}')
+    assert status == 0
+    assert out.startswith("Cause")
+
+
+def test_set_overrides_a_parameter_from_the_command_line(tmp_path):
+    case = write(tmp_path, "case.json", json.dumps({"findings": {"test_infection": True}}))
+    _, out, _ = run("diagnose", case, "--priors", str(TINY), "--set", "finding_leaks:test_infection=0.2")
+    assert json.loads(out)["posteriors"]["infection"] == pytest.approx(0.09 / (0.09 + 0.9 * 0.2))
+
+
+def test_batch_writes_one_result_per_line_and_keeps_going_after_a_bad_line(tmp_path):
+    lines = ['{"findings": {"test_infection": true}}', "", '{"findings": {"rash": true}}', "{}"]
+    cases = write(tmp_path, "cases.jsonl", "\n".join(lines))
+    status, out, err = run("diagnose", "--batch", cases, "--priors", str(TINY))
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["line"] for r in results] == [1, 3, 4]
+    assert results[0]["ranking"][0] == "infection"
+    assert "findings.rash: unknown finding" in results[1]["error"]
+    assert "posteriors" in results[2]
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith(f"error: {cases}, line 3: findings.rash")
+
+
+def test_parameters_lists_every_number_as_csv_and_json():
+    status, out, _ = run("parameters", "--priors", str(TINY))
+    assert status == 0
+    header, *rows = out.strip().splitlines()
+    assert header.startswith("id,table,value,ci_low,ci_high")
+    assert len(rows) == 21
+    status, out, _ = run("parameters", "--priors", str(TINY), "--format", "json")
+    records = json.loads(out)
+    assert {r["id"] for r in records} >= {"finding_leaks:lesion", "risk_factors:ectropion:pill=yes"}
+
+
+@pytest.mark.parametrize("fmt", ["bif", "xmlbif"])
+def test_export_writes_the_network(tmp_path, fmt):
+    status, _, err = run("export", "--format", fmt, str(tmp_path / f"net.{fmt}"), "--priors", str(TINY))
+    assert status == 0 and "wrote" in err
+    assert "test_infection" in (tmp_path / f"net.{fmt}").read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (
+            "{not json",
+            r"not valid JSON \(Expecting property name enclosed in double quotes at line 1, column 2\)",
+        ),
+        ('{"context": {"age": "ancient"}}', r'context.age: "ancient" is not a state'),
+        ('{"context": {"weather": "old"}}', r"context.weather: unknown context variable"),
+        ('{"findings": {"lesion": "yes"}}', r"findings.lesion: \"yes\" must be true, false"),
+        ('{"context": {"pill": "yes"}, "findings": {"lesion": true}}', r"impossible combination"),
+        ("[]", r"a case must be a JSON object"),
+    ],
+)
+def test_bad_case_exits_2_with_one_line(tmp_path, content, match):
+    case = write(tmp_path, "case.json", content)
+    status, out, err = run("diagnose", case, "--priors", str(TINY))
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert __import__("re").search(match, err), err
+
+
+def test_zero_probability_evidence_exits_2(tmp_path):
+    case = write(tmp_path, "case.json", '{"context": {"age": "old", "pill": "yes"}}')
+    status, _, err = run(
+        "diagnose", case, "--priors", str(TINY), "--set", "context_prevalence:pill=yes|age=old=0"
+    )
+    assert status == 2
+    assert "context.pill: this answer cannot occur together" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (
+            ["diagnose"],
+            r"the following arguments are required: CASE \(see: python -m model diagnose --help\)",
+        ),
+        (["diagnose", "x.json", "--format", "xml"], r"argument --format: invalid choice"),
+        (["frobnicate"], r"invalid choice: 'frobnicate'"),
+        (["parameters", "--set", "nonsense"], r"--set 'nonsense': use PARAMETER_ID=VALUE"),
+        (["parameters", "--set", "finding_leaks:lesions=0.1"], r"finding_leaks:lesions: no such parameter"),
+        (["parameters", "--priors", "/nonexistent"], r"/nonexistent: is not a folder"),
+        (["export", "--format", "bif", "/nonexistent/dir/x.bif"], r"/nonexistent/dir/x.bif: cannot write"),
+        (["diagnose", "missing.json"], r"missing.json: cannot read \(No such file or directory\)"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(argv, match):
+    extra = [] if argv[0] == "frobnicate" or "--priors" in argv else ["--priors", str(TINY)]
+    status, _, err = run(*argv, *extra)
+    assert status == 2
+    assert err.count("\n") == 1, err
+    assert __import__("re").search(match, err), err
+
+
+def test_broken_knowledge_base_exits_2_naming_file_row_and_field(tmp_path, tiny_copy):
+    leaks = tiny_copy / "finding_leaks.csv"
+    leaks.write_text(leaks.read_text().replace("lesion,0.01", "lesion,7"))
+    status, _, err = run("parameters", "--priors", str(tiny_copy))
+    assert status == 2
+    assert err == "error: priors/finding_leaks.csv, row 5 (lesion), field 'value': 7.0 is not a probability\n"
+
+
+def test_python_dash_m_model_runs_as_a_program(tmp_path):
+    case = write(tmp_path, "case.json", '{"context": {"age_band": "25_34"}}')
+    done = subprocess.run(
+        [sys.executable, "-m", "model", "diagnose", case],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ranking"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "model", "diagnose", "-"],
+        input="{oops",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr and bad.stderr.startswith("error: -: not valid JSON")

@@ -1,0 +1,195 @@
+import pytest
+
+from model import KnowledgeError, load_knowledge
+
+
+def test_every_row_gets_a_stable_parameter_id(tiny_knowledge):
+    ids = set(tiny_knowledge.parameters)
+    assert {
+        "context_prevalence:age=young",
+        "context_prevalence:pill=yes|age=old",
+        "cause_base_rates:ectropion",
+        "risk_factors:ectropion:pill=yes",
+        "finding_links:infection:test_infection",
+        "finding_links:pill=yes:discharge",
+        "finding_leaks:lesion",
+    } <= ids
+    assert len(ids) == 21
+
+
+def _edit(folder, file, old, new):
+    path = folder / file
+    text = path.read_text()
+    assert old in text, f"fixture text {old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "match"),
+    [
+        (
+            "finding_leaks.csv",
+            "lesion,0.01",
+            "lesion,1.3",
+            r"finding_leaks.csv, row 5 \(lesion\), field 'value'",
+        ),
+        (
+            "finding_leaks.csv",
+            "lesion,0.01",
+            "lesion,abc",
+            r"row 5 \(lesion\), field 'value': 'abc' is not a number",
+        ),
+        ("finding_leaks.csv", "lesion,0.01", "lesion,", r"row 5 \(lesion\), field 'value': is empty"),
+        ("risk_factors.csv", "yes,no,2.0,1,4", "yes,no,-2,-3,4", r"field 'value': -2.0 is not an odds ratio"),
+        (
+            "risk_factors.csv",
+            "yes,no,2.0,1,4",
+            "yes,no,2.0,3,4",
+            r"field 'ci_low': the value must lie within",
+        ),
+        ("cause_base_rates.csv", "infection,,0.1,", "infection,,1,", r"must be strictly between 0 and 1"),
+        (
+            "cause_base_rates.csv",
+            "infection,,0.1,0,1",
+            "infection,,0.1,,",
+            r"field 'ci_low': give a 95% interval",
+        ),
+        (
+            "cause_base_rates.csv",
+            "fixture,fixture,",
+            "fixture,nobody2020,",
+            r"'nobody2020' is not a key of sources",
+        ),
+        ("cause_base_rates.csv", "fixture,,cohort", "fixture,,hearsay", r"field 'evidence': must be one of"),
+        (
+            "cause_base_rates.csv",
+            "fixture,,cohort",
+            "fixture,,derived",
+            r"field 'rationale': required for derived",
+        ),
+        (
+            "finding_leaks.csv",
+            "finding,value",
+            "finding,worth",
+            r"finding_leaks.csv, header: missing columns: value",
+        ),
+        ("finding_leaks.csv", "lesion,0.01", "discharge,0.01", r"row 5 \(discharge\): duplicate of row 2"),
+    ],
+)
+def test_row_errors_name_file_row_and_field(tiny_copy, file, old, new, match):
+    _edit(tiny_copy, file, old, new)
+    with pytest.raises(KnowledgeError, match=match):
+        load_knowledge(tiny_copy)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "match"),
+    [
+        (
+            "context_prevalence.csv",
+            "age,old,,0.4",
+            "age,old,,0.5",
+            r"age, field 'value': the states sum to 1.1000",
+        ),
+        (
+            "context_prevalence.csv",
+            "pill,yes,old,0.1",
+            "pill,yes,middle,0.1",
+            r"field 'given_state': must be a state",
+        ),
+        (
+            "context_prevalence.csv",
+            "age,old,,0.4",
+            "age,elderly,,0.4",
+            r"field 'state': must be one of: young, old",
+        ),
+        ("context_prevalence.csv", "age,old,,0.4", "weather,old,,0.4", r"field 'variable': is not a context"),
+        ("context_prevalence.csv", "age,old,,0.4", "age,old,young,0.4", r"'age' has no parent variable"),
+        ("cause_base_rates.csv", "cancer,,", "tumour,,", r"field 'cause': is not a cause of vocabulary"),
+        ("cause_base_rates.csv", "cancer,,", "cancer,age=young,", r"field 'stratum': no row for age=old"),
+        (
+            "cause_base_rates.csv",
+            "infection,,",
+            "infection,age=middle,",
+            r"field 'stratum': must be empty or",
+        ),
+        ("risk_factors.csv", "pill,yes,no", "pill,yes,yes", r"field 'state': is its own reference state"),
+        ("risk_factors.csv", "pill,yes,no", "pill,maybe,no", r"field 'state': must be one of: no, yes"),
+        ("finding_links.csv", "cancer,lesion,0.7", "cancer,lesion,0.001", r"below the leak 0.01 of lesion"),
+        (
+            "finding_links.csv",
+            "cancer,lesion,0.7",
+            "tumour,lesion,0.7",
+            r"field 'link_source': must be a cause id",
+        ),
+        ("finding_links.csv", "cancer,lesion,0.7", "cancer,rash,0.7", r"field 'finding': is not a finding"),
+        (
+            "finding_links.csv",
+            "cancer,lesion,0.7",
+            "cancer,discharge,0.7",
+            r"field 'finding': no link for: lesion",
+        ),
+        ("finding_leaks.csv", "lesion,0.01", "rash,0.01", r"field 'finding': is not a finding"),
+    ],
+)
+def test_cross_row_errors_name_where(tiny_copy, file, old, new, match):
+    _edit(tiny_copy, file, old, new)
+    with pytest.raises(KnowledgeError, match=match):
+        load_knowledge(tiny_copy)
+
+
+def test_stratum_variable_cannot_also_be_a_risk_factor(tiny_copy):
+    _edit(tiny_copy, "cause_base_rates.csv", "ectropion,,0.3", "ectropion,pill=no,0.3")
+    (tiny_copy / "cause_base_rates.csv").write_text(
+        (tiny_copy / "cause_base_rates.csv").read_text()
+        + "ectropion,pill=yes,0.4,0,1,,,fixture,fixture,,cohort,\n"
+    )
+    with pytest.raises(KnowledgeError, match="is already the stratum of ectropion"):
+        load_knowledge(tiny_copy)
+
+
+def test_overrides_return_a_new_validated_copy(tiny_knowledge):
+    tuned = tiny_knowledge.with_overrides({"finding_leaks:lesion": 0.02})
+    assert tuned.parameters["finding_leaks:lesion"].value == 0.02
+    assert tiny_knowledge.parameters["finding_leaks:lesion"].value == 0.01
+
+
+def test_overriding_a_context_state_rescales_its_siblings(tiny_knowledge):
+    tuned = tiny_knowledge.with_overrides({"context_prevalence:pill=yes|age=old": 0.5})
+    assert tuned.parameters["context_prevalence:pill=no|age=old"].value == pytest.approx(0.5)
+    assert tuned.parameters["context_prevalence:pill=no|age=young"].value == pytest.approx(0.5)
+
+
+def test_unknown_override_names_the_closest_ids(tiny_knowledge):
+    with pytest.raises(
+        KnowledgeError, match=r"overrides, finding_leaks:lesions: no such parameter; did you mean"
+    ):
+        tiny_knowledge.with_overrides({"finding_leaks:lesions": 0.02})
+
+
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        ({"finding_leaks:lesion": 2}, "is not a probability"),
+        ({"finding_leaks:lesion": "x"}, "'x' is not a number"),
+        ({"finding_leaks:lesion": 0.9}, "below the leak 0.9 of lesion"),
+        ({"risk_factors:ectropion:pill=yes": 0}, "is not an odds ratio"),
+    ],
+)
+def test_invalid_override_is_rejected_like_a_bad_file(tiny_knowledge, override, match):
+    with pytest.raises(KnowledgeError, match=match):
+        tiny_knowledge.with_overrides(override)
+
+
+def test_parameter_frame_lists_every_number_with_its_citation(tiny_knowledge):
+    frame = tiny_knowledge.parameter_frame()
+    assert len(frame) == len(tiny_knowledge.parameters)
+    assert {"id", "value", "ci_low", "ci_high", "source", "evidence", "expert_estimate", "population"} <= set(
+        frame
+    )
+    assert frame["source"].str.contains("Test fixture").all()
+
+
+def test_shipped_priors_load_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert "chlamydia" in load_knowledge().vocabulary.causes

@@ -1,0 +1,38 @@
+import json
+
+import pytest
+
+from model import diagnose
+from model.present import SEEK_CARE, diagnosis_record, diagnosis_text, format_probability
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.5, "50.0%"),
+        (0.0123, "1.2%"),
+        (1 / 44000, "0.0023% (1 in 44,000)"),
+        (1 / 2400, "0.042% (1 in 2,400)"),
+        (0.0, "0%"),
+    ],
+)
+def test_probabilities_read_as_people_quote_them(p, text):
+    assert format_probability(p) == text
+
+
+def test_record_is_the_cli_json_contract(tiny_model):
+    record = diagnosis_record(diagnose(tiny_model, {"findings": {"test_infection": True}}))
+    assert set(record) == {"posteriors", "ranking", "priors", "no_cause_found", "case"}
+    assert record["ranking"][0] == "infection"
+    assert set(record["posteriors"]) == set(record["priors"]) == {"ectropion", "infection", "cancer"}
+    json.dumps(record)
+
+
+def test_text_lists_causes_by_label_and_says_when_to_seek_care(tiny_model, tiny_knowledge):
+    text = diagnosis_text(diagnose(tiny_model, {"findings": {"lesion": False}}), tiny_knowledge)
+    lines = text.splitlines()
+    assert lines[0].startswith("Cause")
+    assert lines[1].startswith("Ectropion")
+    assert "Lesion: no" in text
+    assert "none given" in text
+    assert text.endswith(SEEK_CARE)
