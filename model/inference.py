@@ -19,6 +19,7 @@ from model.case import Case, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
 from model.network import build_network
+from model.triage import Triage, assess_triage
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,15 @@ class Diagnosis:
         P(cause present | context alone), for every cause.
     no_cause_found : float
         P(no modelled cause is present | context and findings).
+    triage : Triage
+        The safety layer's verdict: level, reasons and red flags (see `model.triage`).
     """
 
     case: Case
     posteriors: Mapping[str, float]
     priors: Mapping[str, float]
     no_cause_found: float
+    triage: Triage
 
     @property
     def ranking(self) -> list[str]:
@@ -172,6 +176,12 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any]) -> Diagnosi
         case = model.parse(case)
     _check_possible(model, case)
     evidence = case.evidence()
+    kb = model.knowledge
+
+    def posterior_of(cause: str, observed: Mapping[str, str]) -> float:
+        return _probability(model.engine, cause, "present", observed)
+
+    triage = assess_triage(kb.red_flags, kb.sources, case, posterior_of)
     return Diagnosis(
-        case, _marginals(model, evidence), _marginals(model, case.context), _no_cause(model, evidence)
+        case, _marginals(model, evidence), _marginals(model, case.context), _no_cause(model, evidence), triage
     )

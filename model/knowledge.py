@@ -20,6 +20,7 @@ import pandas as pd
 
 from model.checks import CHECKS
 from model.errors import KnowledgeError
+from model.redflags import RedFlagPolicy, load_policy
 from model.vocabulary import Source, Vocabulary, load_sources, load_vocabulary
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent.parent / "priors"
@@ -96,7 +97,7 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Knowledge:
-    """The whole knowledge base: vocabulary, sources and every parameter, validated.
+    """The whole knowledge base: vocabulary, sources, every parameter and the red-flag rules, validated.
 
     Build one with `load_knowledge`; derive a tuned copy with `with_overrides`.
     """
@@ -104,6 +105,7 @@ class Knowledge:
     vocabulary: Vocabulary
     sources: Mapping[str, Source]
     parameters: Mapping[str, Parameter]
+    red_flags: RedFlagPolicy
     folder: str = "priors"
 
     def table(self, name: str) -> Iterator[Parameter]:
@@ -334,7 +336,8 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
                     display, f"row {p.row} ({_label(p)})", "", f"duplicate of row {parameters[pid].row}"
                 )
             parameters[pid] = replace(p, id=pid)
-    knowledge = Knowledge(vocabulary, sources, parameters, folder.name)
+    policy = load_policy(folder / "red_flags.yaml", vocabulary, sources, f"{folder.name}/red_flags.yaml")
+    knowledge = Knowledge(vocabulary, sources, parameters, policy, folder.name)
     check_knowledge(knowledge)
     return knowledge
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from model.inference import Diagnosis
 from model.knowledge import Knowledge
+from model.triage import RedFlag, Triage
 
 SEEK_CARE = (
     "This is educational decision support, not a diagnosis. Bleeding after sex should be checked "
@@ -41,15 +42,48 @@ def diagnosis_record(diagnosis: Diagnosis) -> dict[str, Any]:
     """Return the JSON object of ``python -m model diagnose``.
 
     Keys: ``posteriors`` and ``priors`` (cause id to probability), ``ranking`` (cause ids, most
-    probable first), ``no_cause_found`` and ``case`` (the case as understood).
+    probable first), ``no_cause_found``, ``triage`` (``level``, ``label``, ``action``, ``reasons``,
+    ``advice``), ``red_flags`` (each with ``id``, ``message``, ``level``, ``source``) and ``case``
+    (the case as understood).
     """
+    triage = diagnosis.triage
     return {
         "posteriors": dict(diagnosis.posteriors),
         "ranking": diagnosis.ranking,
         "priors": dict(diagnosis.priors),
         "no_cause_found": diagnosis.no_cause_found,
+        "triage": {
+            "level": triage.level,
+            "label": triage.label,
+            "action": triage.action,
+            "reasons": [_flag_record(r) for r in triage.reasons],
+            "advice": list(triage.advice),
+        },
+        "red_flags": [_flag_record(r) for r in triage.red_flags],
         "case": diagnosis.case.to_dict(),
     }
+
+
+def _flag_record(flag: RedFlag) -> dict[str, Any]:
+    return {"id": flag.id, "level": flag.level, "message": flag.message, "source": list(flag.source)}
+
+
+def triage_text(triage: Triage) -> str:
+    """Return the triage as lines a person reads first: level, action, each red flag, advice.
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> result = diagnose(build_model(), {"findings": {"heavy": True}})
+    >>> print(triage_text(result.triage))  # doctest: +ELLIPSIS
+    TRIAGE: EMERGENCY. Go to an emergency department now...
+    """
+    lines = [f"TRIAGE: {triage.label.upper()}. {triage.action}"]
+    for flag in triage.reasons:
+        lines.append(f"  ! {flag.message} [{flag.level}; {flag.id}]" if flag in triage.red_flags
+                     else f"  - {flag.message}")  # fmt: skip
+    lines += [f"  * {tip}" for tip in triage.advice]
+    return "\n".join(lines)
 
 
 def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge) -> str:
@@ -60,11 +94,13 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge) -> str:
     >>> from model import build_model, diagnose
     >>> model = build_model()
     >>> print(diagnosis_text(diagnose(model, {}), model.knowledge))  # doctest: +ELLIPSIS
-    Cause ...
+    TRIAGE: BOOK A CHECK-UP. Book an appointment for an examination and tests.
+    ...
     """
     causes = knowledge.vocabulary.causes
     width = max(len(c.label) for c in causes.values())
-    lines = [f"{'Cause':<{width}}  {'Now':>22}  {'Context only':>22}"]
+    lines = [triage_text(diagnosis.triage), ""]
+    lines += [f"{'Cause':<{width}}  {'Now':>22}  {'Context only':>22}"]
     for cause in diagnosis.ranking:
         now = format_probability(diagnosis.posteriors[cause])
         before = format_probability(diagnosis.priors[cause])

@@ -148,16 +148,28 @@ def _context(raw: Any, display: str) -> dict[str, ContextVariable]:
     return variables
 
 
-def _condition(
+def parse_condition(
     raw: Any, context: Mapping[str, ContextVariable], findings: Mapping[str, Any], display: str, where: str
 ) -> dict[str, tuple[str, ...]]:
+    """Parse a condition ``{id: [state, ...], ...}`` over context variables and findings.
+
+    Findings take the states ``yes`` and ``no`` (YAML booleans are accepted). All entries must hold
+    for the condition to hold; an entry holds when the case's answer is one of its states.
+
+    Raises
+    ------
+    KnowledgeError
+        For an unknown id, a state that id does not have, or a value that is not a list.
+    """
     condition = _mapping(raw, display, where, "when")
     parsed = {}
     for var, states in condition.items():
         allowed = context[var].states if var in context else FINDING_STATES if var in findings else None
         if allowed is None:
             raise KnowledgeError(display, where, var, "is not a context variable or finding id")
-        states = [("yes" if s else "no") if isinstance(s, bool) else s for s in states or []]
+        if not isinstance(states, list):
+            raise KnowledgeError(display, where, var, 'must be a list of states, e.g. ["yes"]')
+        states = [("yes" if s else "no") if isinstance(s, bool) else s for s in states]
         bad = [s for s in states if s not in allowed]
         if not states or bad:
             raise KnowledgeError(display, where, var, f"states must be a list from: {', '.join(allowed)}")
@@ -204,7 +216,7 @@ def load_vocabulary(path: Path, display: str) -> Vocabulary:
         if not isinstance(entry, dict) or not isinstance(entry.get("serious"), bool):
             raise KnowledgeError(display, where, "serious", "must be true or false")
         only = entry.get("possible_only_when") or {}
-        only = _condition(only, context, {}, display, where) if only else {}
+        only = parse_condition(only, context, {}, display, where) if only else {}
         causes[cid] = Cause(
             cid,
             _text(entry, "label", display, where),
@@ -222,7 +234,7 @@ def load_vocabulary(path: Path, display: str) -> Vocabulary:
             raise KnowledgeError(display, where, "", "must be a mapping with when and message")
         combos.append(
             ImpossibleCombination(
-                _condition(entry.get("when"), context, findings, display, where),
+                parse_condition(entry.get("when"), context, findings, display, where),
                 _text(entry, "message", display, where),
             )
         )

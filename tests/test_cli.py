@@ -42,7 +42,8 @@ def test_diagnose_prints_the_json_contract(tmp_path):
 def test_diagnose_text_format_and_stdin(tmp_path):
     status, out, _ = run("diagnose", "-", "--priors", str(TINY), "--format", "text", stdin='{"findings": {}}')
     assert status == 0
-    assert out.startswith("Cause")
+    assert out.startswith("TRIAGE: ")
+    assert "\nCause " in out
 
 
 def test_set_overrides_a_parameter_from_the_command_line(tmp_path):

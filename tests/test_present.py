@@ -20,9 +20,26 @@ def test_probabilities_read_as_people_quote_them(p, text):
     assert format_probability(p) == text
 
 
+def test_red_flags_are_listed_with_message_level_and_source(tiny_model):
+    record = diagnosis_record(diagnose(tiny_model, {"context": {"age": "old"}, "findings": {"lesion": True}}))
+    assert record["triage"]["level"] == "soon"
+    flags = {flag["id"]: flag for flag in record["red_flags"]}
+    assert set(flags) == {"lesion_seen", "cancer_probability"}
+    assert flags["lesion_seen"] == {
+        "id": "lesion_seen",
+        "level": "soon",
+        "message": "A lesion was seen.",
+        "source": [
+            "Test fixture (2026). Made-up numbers for unit tests only. tests/data/tiny. tests/data/tiny/README"
+        ],
+    }
+
+
 def test_record_is_the_cli_json_contract(tiny_model):
     record = diagnosis_record(diagnose(tiny_model, {"findings": {"test_infection": True}}))
-    assert set(record) == {"posteriors", "ranking", "priors", "no_cause_found", "case"}
+    assert set(record) == {"posteriors", "ranking", "priors", "no_cause_found", "triage", "red_flags", "case"}
+    assert record["triage"]["level"] == "routine"
+    assert set(record["triage"]) == {"level", "label", "action", "reasons", "advice"}
     assert record["ranking"][0] == "infection"
     assert set(record["posteriors"]) == set(record["priors"]) == {"ectropion", "infection", "cancer"}
     json.dumps(record)
@@ -31,8 +48,9 @@ def test_record_is_the_cli_json_contract(tiny_model):
 def test_text_lists_causes_by_label_and_says_when_to_seek_care(tiny_model, tiny_knowledge):
     text = diagnosis_text(diagnose(tiny_model, {"findings": {"lesion": False}}), tiny_knowledge)
     lines = text.splitlines()
-    assert lines[0].startswith("Cause")
-    assert lines[1].startswith("Ectropion")
+    assert lines[0].startswith("TRIAGE: BOOK A CHECK-UP.")
+    table = lines.index(next(line for line in lines if line.startswith("Cause")))
+    assert lines[table + 1].startswith("Ectropion")
     assert "Lesion: no" in text
     assert "none given" in text
     assert text.endswith(SEEK_CARE)

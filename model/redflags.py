@@ -1,0 +1,164 @@
+"""Read and check the red-flag rules and triage levels in ``priors/red_flags.yaml``.
+
+This module owns the *policy* of the safety layer as data: the ordered triage levels, each rule's
+condition, level, message and guideline source, the baseline level, the reassurance pathway and
+the advice people can read. Evaluating the rules for a case is `model.triage`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.errors import KnowledgeError
+from model.vocabulary import Source, Vocabulary, parse_condition, read_yaml
+
+LEVELS = ("emergency", "urgent", "soon", "routine", "self_care")  # most urgent first
+
+
+@dataclass(frozen=True)
+class Level:
+    """A triage level: how urgent, in words a person can act on."""
+
+    id: str
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One red-flag (or reassurance) rule.
+
+    It fires when every entry of ``when`` holds, or, for a probability rule, when the model's
+    probability of ``cause`` reaches ``at_least``.
+    """
+
+    id: str
+    level: str
+    message: str
+    source: tuple[str, ...]
+    locator: str
+    when: Mapping[str, tuple[str, ...]]
+    cause: str | None = None
+    at_least: float | None = None
+
+
+@dataclass(frozen=True)
+class RedFlagPolicy:
+    """The whole safety layer as loaded from ``red_flags.yaml``."""
+
+    levels: Mapping[str, Level]
+    rules: tuple[Rule, ...]
+    reassurance: tuple[Rule, ...]
+    baseline: str
+    baseline_reason: str
+    baseline_source: tuple[str, ...]
+    advice: Mapping[str, tuple[str, ...]]
+
+    @staticmethod
+    def urgency(level: str) -> int:
+        """Return a number that grows with urgency (self_care 0 ... emergency 4)."""
+        return len(LEVELS) - 1 - LEVELS.index(level)
+
+
+def _text(entry: Mapping, name: str, display: str, where: str) -> str:
+    value = entry.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise KnowledgeError(display, where, name, "must be non-empty text")
+    return " ".join(value.split())
+
+
+def _level(entry: Mapping, display: str, where: str) -> str:
+    level = entry.get("level")
+    if level not in LEVELS:
+        raise KnowledgeError(display, where, "level", f"must be one of: {', '.join(LEVELS)}")
+    return level
+
+
+def _sources(raw: Any, sources: Mapping[str, Source], display: str, where: str) -> tuple[str, ...]:
+    keys = raw if isinstance(raw, list) else [raw]
+    if not keys or not all(isinstance(k, str) and k in sources for k in keys):
+        raise KnowledgeError(display, where, "source", "must list keys of sources.yaml")
+    return tuple(keys)
+
+
+def _rule(
+    entry: Any, vocabulary: Vocabulary, sources: Mapping[str, Source], display: str, where: str
+) -> Rule:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        raise KnowledgeError(display, where, "id", "each rule needs an id")
+    where = f"rule '{entry['id']}'"
+    common = {
+        "id": entry["id"],
+        "level": _level(entry, display, where),
+        "message": _text(entry, "message", display, where),
+        "source": _sources(entry.get("source"), sources, display, where),
+        "locator": _text(entry, "locator", display, where),
+    }
+    if "probability" in entry:
+        prob = entry["probability"]
+        if not isinstance(prob, dict) or prob.get("cause") not in vocabulary.causes:
+            raise KnowledgeError(display, where, "probability", "needs 'cause', a cause id")
+        at_least = prob.get("at_least")
+        if not isinstance(at_least, int | float) or not 0 < at_least <= 1:
+            raise KnowledgeError(display, where, "at_least", "must be a probability above 0")
+        return Rule(**common, when={}, cause=prob["cause"], at_least=float(at_least))
+    when = parse_condition(entry.get("when"), vocabulary.context, vocabulary.findings, display, where)
+    if not when:
+        raise KnowledgeError(display, where, "when", "needs at least one condition")
+    return Rule(**common, when=when)
+
+
+def load_policy(
+    path: Path, vocabulary: Vocabulary, sources: Mapping[str, Source], display: str
+) -> RedFlagPolicy:
+    """Read and check ``red_flags.yaml`` against the vocabulary and the bibliography.
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the rule and the field of the first problem found.
+    """
+    raw = read_yaml(path, display)
+    if not isinstance(raw, dict):
+        raise KnowledgeError(display, "", "", "must be a mapping with levels, rules and baseline")
+    levels_raw = raw.get("levels")
+    if not isinstance(levels_raw, dict) or tuple(levels_raw) != LEVELS:
+        raise KnowledgeError(display, "levels", "", f"must list, most urgent first: {', '.join(LEVELS)}")
+    levels = {
+        lid: Level(
+            lid, _text(e, "label", display, f"level '{lid}'"), _text(e, "action", display, f"level '{lid}'")
+        )
+        for lid, e in levels_raw.items()
+    }
+    rules = tuple(
+        _rule(e, vocabulary, sources, display, f"rules entry {n}")
+        for n, e in enumerate(raw.get("rules") or [], 1)
+    )
+    reassurance = tuple(
+        _rule(e, vocabulary, sources, display, f"reassurance entry {n}")
+        for n, e in enumerate(raw.get("reassurance") or [], 1)
+    )
+    ids = [r.id for r in (*rules, *reassurance)]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise KnowledgeError(display, f"rule '{duplicates[0]}'", "id", "is used twice")
+    baseline = raw.get("baseline")
+    if baseline not in LEVELS:
+        raise KnowledgeError(display, "baseline", "", f"must be one of: {', '.join(LEVELS)}")
+    advice = raw.get("advice") or {}
+    if not isinstance(advice, dict) or any(
+        k not in LEVELS or not isinstance(v, list) for k, v in advice.items()
+    ):
+        raise KnowledgeError(display, "advice", "", "must map levels to lists of sentences")
+    return RedFlagPolicy(
+        levels=levels,
+        rules=rules,
+        reassurance=reassurance,
+        baseline=baseline,
+        baseline_reason=_text(raw, "baseline_reason", display, "baseline"),
+        baseline_source=_sources(raw.get("baseline_source"), sources, display, "baseline"),
+        advice={k: tuple(" ".join(s.split()) for s in v) for k, v in advice.items()},
+    )

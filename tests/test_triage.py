@@ -1,0 +1,149 @@
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model import CaseError, build_model, diagnose, load_knowledge
+from model.redflags import RedFlagPolicy
+from model.triage import condition_holds, probability_signal
+
+KB = load_knowledge()
+VOCAB = KB.vocabulary
+
+
+def test_no_rule_gives_the_baseline_with_its_reason(tiny_model):
+    triage = diagnose(tiny_model, {"context": {"age": "young"}}).triage
+    assert triage.level == "routine"
+    assert [r.id for r in triage.reasons] == ["baseline"]
+    assert triage.red_flags == ()
+    assert triage.advice == ("Book an examination.",)
+
+
+def test_most_urgent_fired_rule_sets_the_level(tiny_model):
+    triage = diagnose(tiny_model, {"context": {"age": "old"}, "findings": {"contact_bleeding": True}}).triage
+    assert triage.level == "urgent"
+    assert triage.red_flags[0].id == "old_with_bleeding"
+    assert triage.red_flags[0].source[0].startswith("Test fixture (2026)")
+
+
+def test_reassurance_applies_only_when_nothing_fires(tiny_model):
+    clear = {"findings": {"lesion": False, "test_infection": False}}
+    assert diagnose(tiny_model, clear).triage.level == "self_care"
+    clear["findings"]["contact_bleeding"] = True
+    clear["context"] = {"age": "old"}
+    assert diagnose(tiny_model, clear).triage.level == "urgent"
+
+
+def test_probability_rule_fires_at_its_threshold(tiny_model):
+    """Old, lesion seen: P(cancer) = 0.035 / 0.0445 = 0.79 >= 0.2, so the probability rule fires."""
+    triage = diagnose(tiny_model, {"context": {"age": "old"}, "findings": {"lesion": True}}).triage
+    assert {"lesion_seen", "cancer_probability"} <= {r.id for r in triage.red_flags}
+
+
+def test_a_no_answer_never_lowers_the_probability_signal(tiny_model):
+    """Contact bleeding raises cancer; a negative lesion exam lowers the posterior, not the signal."""
+    model = tiny_model
+    calls = []
+
+    def posterior_of(cause, evidence):
+        calls.append(dict(evidence))
+        return diagnose(model, {"context": {k: v for k, v in evidence.items() if k in ("age", "pill")},
+                                "findings": {k: v == "yes" for k, v in evidence.items()
+                                             if k not in ("age", "pill")}}).posteriors[cause]  # fmt: skip
+
+    case = model.parse({"context": {"age": "old"}, "findings": {"contact_bleeding": True}})
+    before = probability_signal("cancer", case, posterior_of)
+    case = model.parse({"context": {"age": "old"}, "findings": {"contact_bleeding": True, "lesion": False}})
+    assert probability_signal("cancer", case, posterior_of) == pytest.approx(before)
+    assert all("lesion" not in evidence for evidence in calls)
+
+
+def test_condition_needs_every_entry_answered():
+    when = {"age": ("old",), "contact_bleeding": ("yes",)}
+    assert condition_holds(when, {"age": "old", "contact_bleeding": "yes"})
+    assert not condition_holds(when, {"age": "old"})
+    assert not condition_holds(when, {"age": "old", "contact_bleeding": "no"})
+
+
+def _minimal_case(rule):
+    context = {v: s[0] for v, s in rule.when.items() if v in VOCAB.context}
+    findings = {f: s[0] == "yes" for f, s in rule.when.items() if f in VOCAB.findings}
+    return {"context": context, "findings": findings}
+
+
+PROBABILITY_CASES = {
+    "cervical_cancer_probability": {
+        "context": {"age_band": "45_54", "smoker": "yes", "screening": "overdue_or_never"},
+        "findings": {"exam_cervical_lesion": True, "test_cytology_abnormal": True, "test_hpv": True},
+    },
+    "endometrial_cancer_probability": {
+        "context": {"age_band": "55_plus", "menopause": "post"},
+        "findings": {"test_endometrial_thickening": True, "postmenopausal_bleeding": True},
+    },
+}
+
+
+@pytest.mark.parametrize("rule", [r for r in KB.red_flags.rules], ids=[r.id for r in KB.red_flags.rules])
+def test_every_shipped_rule_fires_on_its_trigger(shipped_model, rule):
+    case = PROBABILITY_CASES[rule.id] if rule.cause else _minimal_case(rule)
+    triage = diagnose(shipped_model, case).triage
+    assert rule.id in {r.id for r in triage.reasons}
+    assert RedFlagPolicy.urgency(triage.level) >= RedFlagPolicy.urgency(rule.level)
+
+
+@pytest.mark.parametrize("rule", [r for r in KB.red_flags.rules if not r.cause], ids=lambda r: r.id)
+def test_probabilities_never_silence_a_red_flag(rule):
+    """Even if every cause were a hundred times rarer, a rule on answers still fires."""
+    rare = {p.id: p.value / 100 for p in KB.table("cause_base_rates")}
+    model = build_model(KB, overrides=rare)
+    triage = diagnose(model, _minimal_case(rule)).triage
+    assert rule.id in {r.id for r in triage.reasons}
+
+
+def test_shipped_reassurance_needs_a_full_normal_work_up(shipped_model):
+    """A single PCB episode, normal cervix and negative co-test: no further investigation (Cancer Council
+    Australia NCSP guideline 2022)."""
+    case = {
+        "context": {"menopause": "pre", "pregnancy": "not_pregnant", "screening": "up_to_date_normal"},
+        "findings": {"recurrent": False, "exam_cervical_lesion": False, "test_hpv": False,
+                     "test_cytology_abnormal": False},
+    }  # fmt: skip
+    assert diagnose(shipped_model, case).triage.level == "self_care"
+    case["findings"].pop("test_hpv")
+    assert diagnose(shipped_model, case).triage.level == "routine"
+
+
+def test_advice_is_given_for_self_care_and_routine_only(shipped_model):
+    assert diagnose(shipped_model, {}).triage.advice
+    assert diagnose(shipped_model, {"findings": {"heavy": True}}).triage.advice == ()
+
+
+@st.composite
+def cases_and_an_extra_answer(draw):
+    context_ids = draw(st.lists(st.sampled_from(list(VOCAB.context)), unique=True, max_size=4))
+    context = {v: draw(st.sampled_from(VOCAB.context[v].states)) for v in context_ids}
+    finding_ids = draw(st.lists(st.sampled_from(list(VOCAB.findings)), unique=True, min_size=1, max_size=7))
+    findings = {f: draw(st.booleans()) for f in finding_ids}
+    extra = finding_ids.pop()
+    return {"context": context, "findings": {f: findings[f] for f in finding_ids}}, extra, findings[extra]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(drawn=cases_and_an_extra_answer())
+def test_adding_an_answer_never_removes_a_red_flag_or_lowers_the_level(shipped_model, drawn):
+    """Red flags only accumulate. The one way down is the reassurance pathway: a complete normal
+    work-up moves the baseline "routine" to "self_care", and only when no rule fires at all."""
+    case, extra, answer = drawn
+    try:
+        before = diagnose(shipped_model, case).triage
+        case["findings"][extra] = answer
+        after = diagnose(shipped_model, case).triage
+    except CaseError:
+        return  # impossible combinations are rejected by design
+    assert {r.id for r in before.red_flags} <= {r.id for r in after.red_flags}
+    reassured = after.level == "self_care" and before.level == "routine" and not before.red_flags
+    assert reassured or RedFlagPolicy.urgency(after.level) >= RedFlagPolicy.urgency(before.level)
