@@ -1,4 +1,4 @@
-"""The command line: ``python -m model diagnose | parameters | export``.
+"""The command line: ``python -m model diagnose | parameters | evaluate | calibration | export``.
 
 A stable contract that other tools and tests call. Results go to standard output; any bad input
 (a file, a case, an option) gives one line on standard error and exit status 2, never a traceback.
@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from model.calibration import calibrate, load_targets
 from model.errors import ModelInputError
+from model.evaluation import evaluate, load_vignettes, summarise
 from model.export import EXPORT_FORMATS, export_network
 from model.inference import DiagnosticModel, build_model, diagnose
-from model.present import diagnosis_record, diagnosis_text
+from model.present import calibration_text, diagnosis_record, diagnosis_text, evaluation_text
 
 EXIT_BAD_INPUT = 2
 
@@ -108,6 +110,41 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    model = _model(args)
+    vignettes = load_vignettes(model, args.cases)
+    if args.pcb_only:
+        vignettes = [v for v in vignettes if v.presented_with_pcb]
+    outcomes = evaluate(model, vignettes)
+    if args.format == "json":
+        rows = [
+            {"id": o.vignette.id, "diagnosis": o.vignette.diagnosis, "top3": list(o.top3),
+             "top1_hit": o.top1_hit, "top3_hit": o.top3_hit,
+             "triage_reference": o.vignette.triage, "triage_model": o.triage}
+            for o in outcomes
+        ]  # fmt: skip
+        print(json.dumps({"summary": summarise(outcomes), "cases": rows}, indent=1), file=out)
+    else:
+        print(evaluation_text(outcomes, model.knowledge), file=out)
+    return 0
+
+
+def _calibration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    model = _model(args)
+    checks = calibrate(model, load_targets(model, args.targets))
+    if args.format == "json":
+        rows = [
+            {"id": c.target.id, "label": c.target.label, "model": c.model, "published": c.target.published,
+             "tolerance": {c.target.tolerance_kind: c.target.tolerance}, "within_tolerance": c.ok,
+             "source": model.knowledge.sources[c.target.source].citation()}
+            for c in checks
+        ]  # fmt: skip
+        print(json.dumps(rows, indent=1), file=out)
+    else:
+        print(calibration_text(checks, model.knowledge), file=out)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m model", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -133,6 +170,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     params.add_argument("--format", choices=("csv", "json"), default="csv")
     params.set_defaults(handler=_parameters)
+    check = commands.add_parser(
+        "evaluate", parents=[shared], help="accuracy and triage on published vignettes"
+    )
+    check.add_argument("cases", metavar="CASES", nargs="?", help="a case library (default: the shipped one)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--pcb-only", action="store_true", help="leave out cases tagged [not PCB]")
+    check.set_defaults(handler=_evaluate)
+    calib = commands.add_parser(
+        "calibration", parents=[shared], help="the model's figures beside published ones"
+    )
+    calib.add_argument(
+        "targets", metavar="TARGETS", nargs="?", help="a targets file (default: priors/calibration.yaml)"
+    )
+    calib.add_argument("--format", choices=("text", "json"), default="text")
+    calib.set_defaults(handler=_calibration)
     export = commands.add_parser("export", parents=[shared], help="write the network as BIF or XMLBIF")
     export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
     export.add_argument("path", metavar="PATH")

@@ -7,7 +7,7 @@ context alone, and the probability that no modelled cause is present).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,11 +116,18 @@ def _marginals(model: DiagnosticModel, evidence: Mapping[str, str]) -> dict[str,
     return {c: _probability(model.engine, c, "present", evidence) for c in model.knowledge.vocabulary.causes}
 
 
-def _no_cause(model: DiagnosticModel, evidence: Mapping[str, str]) -> float:
-    """P(every cause absent | evidence), by the chain rule over the causes one at a time."""
+def probability_none_of(model: DiagnosticModel, causes: Sequence[str], evidence: Mapping[str, str]) -> float:
+    """Return P(every cause in ``causes`` is absent | evidence), by the chain rule, one cause at a time.
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> 0 < probability_none_of(model, ["ectropion", "cervical_polyp"], {"age_band": "25_34"}) < 1
+    True
+    """
     observed = dict(evidence)
     probability = 1.0
-    for cause in model.knowledge.vocabulary.causes:
+    for cause in causes:
         probability *= _probability(model.engine, cause, "absent", observed)
         if probability <= 0.0:
             return 0.0
@@ -182,6 +189,5 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any]) -> Diagnosi
         return _probability(model.engine, cause, "present", observed)
 
     triage = assess_triage(kb.red_flags, kb.sources, case, posterior_of)
-    return Diagnosis(
-        case, _marginals(model, evidence), _marginals(model, case.context), _no_cause(model, evidence), triage
-    )
+    no_cause = probability_none_of(model, list(kb.vocabulary.causes), evidence)
+    return Diagnosis(case, _marginals(model, evidence), _marginals(model, case.context), no_cause, triage)

@@ -6,8 +6,11 @@ labelled and a probability is written the same way everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from model.calibration import Check
+from model.evaluation import Outcome, summarise
 from model.inference import Diagnosis
 from model.knowledge import Knowledge
 from model.triage import RedFlag, Triage
@@ -120,3 +123,47 @@ def _describe_case(diagnosis: Diagnosis, knowledge: Knowledge) -> str:
         "Context: " + ("; ".join(context) or "none given (summed over the population)"),
         "Findings: " + ("; ".join(findings) or "none answered"),
     ])  # fmt: skip
+
+
+def evaluation_text(outcomes: Sequence[Outcome], knowledge: Knowledge) -> str:
+    """Return the evaluation report: the measures against their targets, then a table of misses."""
+    summary = summarise(outcomes)
+    lines = [f"Cases: {summary['cases']}"]
+    for name, title in (("top1", "Top-1 accuracy"), ("top3", "Top-3 accuracy"),
+                        ("under_triage", "Under-triage"), ("over_triage", "Over-triage")):  # fmt: skip
+        direction = "at most" if name.endswith("triage") else "at least"
+        verdict = "met" if summary["met"][name] else "NOT met"
+        lines.append(
+            f"{title:<15} {summary[name]:6.1%}   target {direction} {summary['targets'][name]:.0%}: {verdict}"
+        )
+    misses = [o for o in outcomes if not o.top3_hit or not o.top1_hit or o.triage_error]
+    if misses:
+        lines += ["", "Misses (diagnosis not first, or triage different from the reference):"]
+        header = f"{'case':<42} {'diagnosis':<23} {'rank':>4} {'now':>7} {'before':>7}  {'model top 3':<58}"
+        lines.append(header + " triage (model / ref)")
+        for o in misses:
+            top3 = ", ".join(o.top3)
+            case = f"{o.vignette.id:<42} {o.vignette.diagnosis:<23} {o.rank:>4}"
+            lines.append(
+                f"{case} {o.probability:>7.2%} {o.prior:>7.2%}  {top3:<58} {o.triage} / {o.vignette.triage}"
+            )
+    return "\n".join(lines)
+
+
+def calibration_text(checks: Sequence[Check], knowledge: Knowledge) -> str:
+    """Return the calibration report: each published figure beside the model's, and the verdict."""
+    lines = [f"{'target':<34} {'model':>9} {'published':>10} {'ratio':>7}  tolerance      verdict"]
+    for check in checks:
+        t = check.target
+        tolerance = f"x{t.tolerance:g}" if t.tolerance_kind == "factor" else f"+/-{t.tolerance * 100:g} pp"
+        verdict = "within" if check.ok else "OUTSIDE"
+        ratio = check.model / t.published
+        lines.append(
+            f"{t.id:<34} {check.model:>9.3%} {t.published:>10.3%} {ratio:>7.2f}  {tolerance:<14} {verdict}"
+        )
+    lines += ["", "Sources:"]
+    lines += [
+        f"  {key}: {knowledge.sources[key].citation()}"
+        for key in dict.fromkeys(c.target.source for c in checks)
+    ]
+    return "\n".join(lines)
