@@ -112,8 +112,20 @@ def _probability(engine: VariableElimination, node: str, state: str, evidence: M
     return float(factor.values[factor.state_names[node].index(state)])
 
 
+def posterior_of(model: DiagnosticModel, cause: str, evidence: Mapping[str, str]) -> float:
+    """Return P(cause present | evidence) from the reference engine; evidence maps node ids to states.
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> round(posterior_of(model, "pregnancy_complication", {"pregnancy": "not_pregnant"}), 12)
+    0.0
+    """
+    return _probability(model.engine, cause, "present", evidence)
+
+
 def _marginals(model: DiagnosticModel, evidence: Mapping[str, str]) -> dict[str, float]:
-    return {c: _probability(model.engine, c, "present", evidence) for c in model.knowledge.vocabulary.causes}
+    return {c: posterior_of(model, c, evidence) for c in model.knowledge.vocabulary.causes}
 
 
 def probability_none_of(model: DiagnosticModel, causes: Sequence[str], evidence: Mapping[str, str]) -> float:
@@ -184,10 +196,8 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any]) -> Diagnosi
     _check_possible(model, case)
     evidence = case.evidence()
     kb = model.knowledge
-
-    def posterior_of(cause: str, observed: Mapping[str, str]) -> float:
-        return _probability(model.engine, cause, "present", observed)
-
-    triage = assess_triage(kb.red_flags, kb.sources, case, posterior_of)
+    triage = assess_triage(
+        kb.red_flags, kb.sources, case, lambda cause, seen: posterior_of(model, cause, seen)
+    )
     no_cause = probability_none_of(model, list(kb.vocabulary.causes), evidence)
     return Diagnosis(case, _marginals(model, evidence), _marginals(model, case.context), no_cause, triage)
