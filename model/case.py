@@ -136,3 +136,61 @@ def _check_combinations(case: Case, vocabulary: Vocabulary) -> None:
     for combo in vocabulary.impossible_combinations:
         if all(evidence.get(var) in states for var, states in combo.when.items()):
             raise CaseError(", ".join(combo.when), f"impossible combination: {combo.message}")
+
+
+UNKNOWN = "unknown"
+
+
+def case_to_query(case: Case) -> dict[str, str]:
+    """Encode a case as URL query parameters: ``id=state`` (findings as ``yes``/``no``).
+
+    Examples
+    --------
+    >>> case_to_query(Case({"age_band": "25_34"}, {"fever": False}))
+    {'age_band': '25_34', 'fever': 'no'}
+    """
+    return case.evidence()
+
+
+def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[Case, list[str]]:
+    """Decode URL query parameters into a case, keeping every valid pair.
+
+    A link may be old or edited by hand: a bad pair is reported and skipped, never fatal, so the
+    rest of the case still loads. ``unknown`` leaves an id unknown.
+
+    Returns
+    -------
+    tuple of (Case, list of str)
+        The case, and one message per pair that was skipped.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> case, problems = case_from_query({"age_band": "25_34", "fevr": "yes"}, load_knowledge().vocabulary)
+    >>> case.context, problems
+    ({'age_band': '25_34'}, ["'fevr' is not a context variable or finding (did you mean 'fever'?)"])
+    """
+    context, findings, problems = {}, {}, []
+    for key, value in params.items():
+        if value == UNKNOWN:
+            continue
+        if key in vocabulary.context:
+            if value in vocabulary.context[key].states:
+                context[key] = value
+            else:
+                problems.append(f"'{key}={value}': use one of {', '.join(vocabulary.context[key].states)}")
+        elif key in vocabulary.findings:
+            if value in FINDING_STATES:
+                findings[key] = value == "yes"
+            else:
+                problems.append(f"'{key}={value}': use yes, no or unknown")
+        else:
+            hint = _suggest(key, [*vocabulary.context, *vocabulary.findings])
+            problems.append(f"'{key}' is not a context variable or finding{hint}")
+    try:
+        case = Case(context, findings)
+        _check_combinations(case, vocabulary)
+    except CaseError as exc:
+        problems.append(str(exc))
+        case = Case({}, findings)
+    return case, problems

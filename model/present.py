@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from model.calibration import Check
 from model.evaluation import Outcome, summarise
+from model.explain import Contribution
 from model.inference import Diagnosis
 from model.knowledge import Knowledge
+from model.network import cause_parents, finding_parents
 from model.triage import RedFlag, Triage
 
 SEEK_CARE = (
@@ -167,3 +171,68 @@ def calibration_text(checks: Sequence[Check], knowledge: Knowledge) -> str:
         for key in dict.fromkeys(c.target.source for c in checks)
     ]
     return "\n".join(lines)
+
+
+def differential_frame(diagnosis: Diagnosis, knowledge: Knowledge) -> pd.DataFrame:
+    """Return the differential as a table, most probable first: id, label, posterior, prior, serious."""
+    causes = knowledge.vocabulary.causes
+    return pd.DataFrame(
+        [
+            {"cause": c, "label": causes[c].label, "posterior": diagnosis.posteriors[c],
+             "prior": diagnosis.priors[c], "serious": causes[c].serious,
+             "shown": format_probability(diagnosis.posteriors[c])}
+            for c in diagnosis.ranking
+        ]
+    )  # fmt: skip
+
+
+def contributions_frame(steps: Sequence[Contribution], knowledge: Knowledge) -> pd.DataFrame:
+    """Return per-answer contributions as a table with readable labels, in the order added."""
+    findings = knowledge.vocabulary.findings
+    return pd.DataFrame(
+        [
+            {"finding": s.finding, "answer": f"{findings[s.finding].label}: {'yes' if s.answer else 'no'}",
+             "log_odds": s.log_odds, "likelihood_ratio": s.likelihood_ratio,
+             "before": s.before, "after": s.after}
+            for s in steps
+        ],
+        columns=["finding", "answer", "log_odds", "likelihood_ratio", "before", "after"],
+    )  # fmt: skip
+
+
+def network_dot(knowledge: Knowledge, diagnosis: Diagnosis | None = None, leading: int = 3) -> str:
+    """Return the network as Graphviz DOT: context, causes and findings, with the case highlighted.
+
+    Answered findings are drawn filled and the ``leading`` most probable causes in bold, so the
+    picture shows which part of the network the case is using.
+    """
+    vocab = knowledge.vocabulary
+    answered = set(diagnosis.case.findings) if diagnosis else set()
+    known = set(diagnosis.case.context) if diagnosis else set()
+    top = set(diagnosis.ranking[:leading]) if diagnosis else set()
+    lines = ["digraph pcb {", "  rankdir=LR; node [fontname=Helvetica, fontsize=10];"]
+    for var in vocab.context.values():
+        style = "filled" if var.id in known else "solid"
+        lines.append(f'  "{var.id}" [label="{var.label}", shape=box, style={style}, fillcolor="#dddddd"];')
+    for cause in vocab.causes.values():
+        width = 3 if cause.id in top else 1
+        lines.append(f'  "{cause.id}" [label="{cause.label}", shape=ellipse, penwidth={width}];')
+    for finding in vocab.findings.values():
+        style = "filled" if finding.id in answered else "solid"
+        lines.append(
+            f'  "{finding.id}" [label="{finding.label}", shape=note, style={style}, fillcolor="#cfe3ff"];'
+        )
+    for node in (*vocab.causes, *vocab.findings, *vocab.context):
+        for parent in _parents(knowledge, node):
+            lines.append(f'  "{parent}" -> "{node}";')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _parents(knowledge: Knowledge, node: str) -> list[str]:
+    if node in knowledge.vocabulary.causes:
+        return cause_parents(knowledge, node)
+    if node in knowledge.vocabulary.findings:
+        return finding_parents(knowledge, node)
+    parent = knowledge.vocabulary.context[node].parent
+    return [parent] if parent else []

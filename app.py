@@ -1,0 +1,206 @@
+"""Streamlit app: set the context, answer findings, watch the differential and the triage update.
+
+A thin shell over `model`: every number, rule and wording comes from there. Nothing about a case is
+logged, stored or sent; the case lives in this browser session and, when shared, in the link.
+"""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from model import CaseError, KnowledgeError, build_model, diagnose, load_knowledge
+from model.case import UNKNOWN, Case, case_from_query, case_to_query, parse_case
+from model.evaluation import load_vignettes
+from model.explain import contributions, trajectory
+from model.present import (
+    SEEK_CARE,
+    contributions_frame,
+    diagnosis_record,
+    diagnosis_text,
+    differential_frame,
+    network_dot,
+)  # fmt: skip
+
+st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layout="wide")
+BANNER = {
+    "emergency": st.error,
+    "urgent": st.error,
+    "soon": st.warning,
+    "routine": st.info,
+    "self_care": st.success,
+}
+ANSWERS = {UNKNOWN: "Unknown", "yes": "Yes", "no": "No"}
+
+
+@st.cache_resource(show_spinner="Building the network...")
+def shipped_model():
+    """The model is built once per process and shared: it is immutable."""
+    return build_model(load_knowledge())
+
+
+@st.cache_resource(show_spinner="Rebuilding with your change...")
+def tuned_model(parameter: str, value: float):
+    return build_model(shipped_model().knowledge, overrides={parameter: value})
+
+
+model = shipped_model()
+vocab = model.knowledge.vocabulary
+keys = {**{v: f"context:{v}" for v in vocab.context}, **{f: f"finding:{f}" for f in vocab.findings}}
+
+
+def load_case(case: Case) -> None:
+    for node, key in keys.items():
+        st.session_state[key] = case.evidence().get(node, UNKNOWN)
+
+
+def reset() -> None:
+    load_case(Case())
+    st.query_params.clear()
+
+
+def load_upload() -> None:
+    upload = st.session_state.get("upload")
+    if upload is None:
+        return
+    try:
+        load_case(parse_case(json.loads(upload.getvalue().decode("utf-8")), vocab))
+        st.session_state.pop("upload_error", None)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        st.session_state["upload_error"] = "The file is not a JSON case file."
+    except CaseError as exc:
+        st.session_state["upload_error"] = f"The case file could not be used: {exc}"
+
+
+if "started" not in st.session_state:  # first run: a shared link restores its case
+    st.session_state["started"] = True
+    restored, problems = case_from_query(dict(st.query_params), vocab)
+    load_case(restored)
+    st.session_state["link_problems"] = problems
+
+st.title("Bleeding after sex: a Bayesian differential")
+st.info(SEEK_CARE, icon="ℹ️")
+for problem in st.session_state.get("link_problems", []):
+    st.warning(f"Part of the link was not understood and was left out: {problem}")
+
+with st.sidebar:
+    st.header("Context")
+    for var in vocab.context.values():
+        st.selectbox(var.label, [UNKNOWN, *var.states], key=keys[var.id], help=var.help or None,
+                     format_func=lambda s, v=var: "Unknown" if s == UNKNOWN else v.state_labels[s])  # fmt: skip
+    st.button("Reset to a blank case", on_click=reset)
+    st.file_uploader("Open a saved case (JSON)", type=["json"], key="upload", on_change=load_upload)
+    if st.session_state.get("upload_error"):
+        st.error(st.session_state["upload_error"])
+
+raw = {
+    "context": {v: st.session_state[keys[v]] for v in vocab.context if st.session_state[keys[v]] != UNKNOWN},
+    "findings": {f: st.session_state[keys[f]] == "yes" for f in vocab.findings
+                 if st.session_state.get(keys[f], UNKNOWN) != UNKNOWN},
+}  # fmt: skip
+try:
+    result = diagnose(model, raw)
+except CaseError as exc:
+    st.error(
+        f"These answers cannot be used together ({exc}). Until one is changed, the context is left out below."
+    )
+    result = diagnose(model, {"findings": raw["findings"]})
+st.query_params.from_dict(case_to_query(result.case))
+
+triage = result.triage
+BANNER[triage.level](f"**Triage: {triage.label}.** {triage.action}")
+for flag in triage.red_flags:
+    st.markdown(f"- **{flag.level.replace('_', ' ')}**: {flag.message} _({'; '.join(flag.source)})_")
+
+left, right = st.columns([2, 3])
+with left:
+    st.header("Findings")
+    for group, tab in zip(
+        ("history", "examination", "tests"), st.tabs(["History", "Examination", "Tests"]), strict=True
+    ):
+        with tab:
+            for finding in (f for f in vocab.findings.values() if f.group == group):
+                st.radio(finding.question, list(ANSWERS), key=keys[finding.id], horizontal=True,
+                         format_func=ANSWERS.get, help=finding.label)  # fmt: skip
+
+with right:
+    st.header("Differential")
+    frame = differential_frame(result, model.knowledge)
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("posterior:Q", title="Probability now (bar) and from the context alone (tick)", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+        color=alt.Color("serious:N", title="Serious cause", scale=alt.Scale(range=["#6c8ebf", "#c0504d"])),
+        tooltip=["cause", "label", alt.Tooltip("posterior:Q", format=".2%"), alt.Tooltip("prior:Q", format=".2%")],
+    )  # fmt: skip
+    ticks = (
+        alt.Chart(frame)
+        .mark_tick(color="black", thickness=2)
+        .encode(x="prior:Q", y=alt.Y("label:N", sort=None))
+    )
+    st.altair_chart(bars + ticks, width="stretch")
+    st.caption(
+        f"No modelled cause found: {result.no_cause_found:.1%}. Probabilities of being present; several causes can coexist."
+    )
+
+    st.subheader("Why")
+    cause = st.selectbox("Explain a cause", result.ranking, key="explain",
+                         format_func=lambda c: vocab.causes[c].label)  # fmt: skip
+    steps = contributions_frame(contributions(model, result.case, cause), model.knowledge)
+    if steps.empty:
+        st.write("Answer some findings to see what moves this cause away from its context-only probability.")
+    else:
+        st.altair_chart(alt.Chart(steps).mark_bar().encode(
+            x=alt.X("log_odds:Q", title="Change in log-odds (right: towards this cause)"),
+            y=alt.Y("answer:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+            color=alt.condition("datum.log_odds > 0", alt.value("#c0504d"), alt.value("#6c8ebf")),
+            tooltip=["answer", alt.Tooltip("likelihood_ratio:Q", format=".2f"), alt.Tooltip("after:Q", format=".2%")],
+        ), width="stretch")  # fmt: skip
+
+with st.expander("The network"):
+    st.graphviz_chart(network_dot(model.knowledge, result))
+
+with st.expander("Teaching: step through a published case"):
+    vignettes = {v.id: v for v in load_vignettes(model)}
+    chosen = vignettes[
+        st.selectbox("Case", list(vignettes), key="vignette", format_func=lambda v: vignettes[v].title)
+    ]
+    st.caption(f"Source: {model.knowledge.sources[chosen.source].citation()}. Final diagnosis: "
+               f"{vocab.causes[chosen.diagnosis].label}.")  # fmt: skip
+    leading = diagnose(model, chosen.case).ranking[:4]
+    rows = trajectory(model, chosen.case, leading)
+    steps_taken = ["context only", *[vocab.findings[f].label for f in chosen.case.findings]]
+    path = pd.DataFrame([{"step": i, "answer": steps_taken[i], "cause": vocab.causes[c].label, "probability": p}
+                         for i, row in enumerate(rows) for c, p in row.items()])  # fmt: skip
+    st.altair_chart(alt.Chart(path).mark_line(point=True).encode(
+        x=alt.X("step:O", title="Answers added"), y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
+        color="cause:N", tooltip=["answer", "cause", alt.Tooltip("probability:Q", format=".2%")],
+    ), width="stretch")  # fmt: skip
+    st.button("Load this case into the form", on_click=load_case, args=(chosen.case,))
+
+with st.expander("Priors: the numbers behind the model, and what if"):
+    params = model.knowledge.parameter_frame()
+    parameter = st.selectbox("Parameter", params["id"], key="parameter")
+    row = params.set_index("id").loc[parameter]
+    st.write(f"**{row['value']:g}** (95% interval {row['ci_low']} to {row['ci_high']}; "
+             f"{row['evidence'].replace('_', ' ')}). {row['population']}.")  # fmt: skip
+    st.caption(f"{row['source']}. {row['rationale']}")
+    st.markdown("**What if** (this page only; the files are unchanged)")
+    value = st.number_input("Try another value", value=float(row["value"]), format="%g", key="what_if")
+    if value != row["value"]:
+        try:
+            tuned = diagnose(tuned_model(parameter, value), result.case)
+            compare = differential_frame(tuned, model.knowledge)[["label", "posterior"]].rename(
+                columns={"posterior": "what if"}
+            )
+            st.dataframe(differential_frame(result, model.knowledge)[["label", "posterior"]].merge(compare).head(8),
+                         hide_index=True)  # fmt: skip
+        except (KnowledgeError, CaseError) as exc:
+            st.error(f"That value cannot be used: {exc}")
+
+st.download_button("Download case and result (JSON)", json.dumps(diagnosis_record(result), indent=1),
+                   file_name="pcb-case.json", mime="application/json")  # fmt: skip
+st.download_button("Download a readable summary", diagnosis_text(result, model.knowledge),
+                   file_name="pcb-case.txt", mime="text/plain")  # fmt: skip

@@ -1,0 +1,126 @@
+"""The app through Streamlit's AppTest: every control, red flags, links and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model import load_knowledge
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+VOCAB = load_knowledge().vocabulary
+TIMEOUT = 120
+
+
+def fresh(query=None):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def banner(at):
+    return " ".join(
+        e.value for e in (*at.error, *at.warning, *at.info, *at.success) if e.value.startswith("**Triage")
+    )
+
+
+def top_cause(at):
+    """The first option of the explain box is the most probable cause (its label)."""
+    label = at.selectbox(key="explain").options[0]
+    return next(c for c, cause in VOCAB.causes.items() if cause.label == label)
+
+
+def test_page_opens_with_disclaimer_and_baseline_triage():
+    at = fresh()
+    assert not at.exception
+    assert any("not a diagnosis" in i.value for i in at.info)
+    assert "Triage: Book a check-up" in banner(at)
+
+
+def test_every_control_can_be_used_without_an_exception():
+    at = fresh()
+    for var in VOCAB.context.values():
+        at.selectbox(key=f"context:{var.id}").set_value(var.states[0])
+    for finding in VOCAB.findings:
+        at.radio(key=f"finding:{finding}").set_value("no")
+    at.run()
+    assert not at.exception
+    for finding in VOCAB.findings:
+        at.radio(key=f"finding:{finding}").set_value("yes")
+    at.run()
+    assert not at.exception
+    assert "Triage: Emergency" in banner(at)
+
+
+def test_a_red_flag_raises_the_alert_whatever_the_probabilities():
+    at = fresh()
+    at.radio(key="finding:faintness").set_value("yes").run()
+    assert "Triage: Emergency" in banner(at)
+    assert any("faint" in m.value for m in at.markdown)
+
+
+def test_a_positive_test_moves_its_cause_to_the_top():
+    at = fresh()
+    assert top_cause(at) != "chlamydia"
+    at.radio(key="finding:test_chlamydia").set_value("yes").run()
+    assert top_cause(at) == "chlamydia"
+    assert at.query_params["test_chlamydia"] == ["yes"] or at.query_params["test_chlamydia"] == "yes"
+
+
+def test_a_link_restores_its_case():
+    at = fresh({"age_band": "55_plus", "menopause": "post", "dryness": "yes", "exam_atrophy": "yes"})
+    assert at.selectbox(key="context:age_band").value == "55_plus"
+    assert at.radio(key="finding:dryness").value == "yes"
+    assert top_cause(at) == "atrophy"
+    assert "Triage: Within two weeks" in banner(at)
+
+
+def test_bad_query_parameters_give_a_message_and_keep_the_rest():
+    at = fresh({"age_band": "ancient", "fevr": "yes", "heavy": "maybe", "dryness": "yes"})
+    assert not at.exception
+    messages = " ".join(w.value for w in at.warning)
+    assert "'age_band=ancient'" in messages and "'fevr'" in messages and "'heavy=maybe'" in messages
+    assert at.radio(key="finding:dryness").value == "yes"
+
+
+def test_an_impossible_combination_gives_a_message_not_a_traceback():
+    at = fresh()
+    at.selectbox(key="context:menopause").set_value("post")
+    at.selectbox(key="context:pregnancy").set_value("first_trimester")
+    at.run()
+    assert not at.exception
+    assert any("cannot be used together" in e.value for e in at.error)
+
+
+def test_reset_clears_the_case():
+    at = fresh({"heavy": "yes"})
+    next(b for b in at.button if b.label.startswith("Reset")).click().run()
+    assert at.radio(key="finding:heavy").value == "unknown"
+    assert "Triage: Book a check-up" in banner(at)
+
+
+def test_teaching_case_loads_into_the_form():
+    at = fresh()
+    at.selectbox(key="vignette").set_value("laceration_17_consensual_shock").run()
+    next(b for b in at.button if "Load this case" in b.label).click().run()
+    assert "Triage: Emergency" in banner(at)
+    assert top_cause(at) == "coital_trauma"
+
+
+def test_what_if_override_shows_its_effect_and_rejects_bad_values():
+    at = fresh({"test_chlamydia": "yes"})
+    at.selectbox(key="parameter").set_value("finding_leaks:test_chlamydia").run()
+    at.number_input(key="what_if").set_value(0.3).run()
+    assert not at.exception and len(at.dataframe) == 1
+    at.number_input(key="what_if").set_value(5.0).run()
+    assert any("cannot be used" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("cause", ["atrophy", "cervical_cancer"])
+def test_explanation_is_shown_for_any_cause(cause):
+    at = fresh({"menopause": "post", "dryness": "yes"})
+    at.selectbox(key="explain").set_value(cause).run()
+    assert not at.exception
