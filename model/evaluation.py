@@ -8,7 +8,7 @@ over-triage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from model.errors import CaseError, KnowledgeError
 from model.inference import DiagnosticModel, diagnose
 from model.knowledge import DEFAULT_PRIORS
 from model.redflags import LEVELS, RedFlagPolicy
-from model.vocabulary import read_yaml
+from model.vocabulary import read_yaml, required_text
 
 DEFAULT_VIGNETTES = DEFAULT_PRIORS / "cases" / "vignettes.yaml"
 NOT_PCB_TAG = "[not PCB]"
@@ -79,13 +79,6 @@ class Outcome:
         return {self.vignette.diagnosis, *self.vignette.acceptable}
 
 
-def _field(entry: Mapping, name: str, display: str, where: str) -> str:
-    value = entry.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise KnowledgeError(display, where, name, "must be non-empty text")
-    return value.strip()
-
-
 def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> list[Vignette]:
     """Read and check a case library against the model's vocabulary and sources.
 
@@ -104,12 +97,12 @@ def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> li
         where = f"case {number}"
         if not isinstance(entry, dict):
             raise KnowledgeError(display, where, "", "must be a mapping")
-        vid = _field(entry, "id", display, where)
+        vid = required_text(entry, "id", display, where)
         where = f"case '{vid}'"
         if vid in seen:
             raise KnowledgeError(display, where, "id", "is used twice")
         seen.add(vid)
-        source = _field(entry, "source", display, where)
+        source = required_text(entry, "source", display, where)
         if source not in model.knowledge.sources:
             raise KnowledgeError(display, where, "source", f"'{source}' is not a key of sources.yaml")
         try:
@@ -125,7 +118,7 @@ def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> li
         if entry.get("triage") not in LEVELS:
             raise KnowledgeError(display, where, "triage", f"must be one of: {', '.join(LEVELS)}")
         vignettes.append(
-            Vignette(vid, _field(entry, "title", display, where), source, case,
+            Vignette(vid, required_text(entry, "title", display, where), source, case,
                      entry["diagnosis"], tuple(acceptable), entry["triage"])
         )  # fmt: skip
     return vignettes

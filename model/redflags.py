@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import KnowledgeError
-from model.vocabulary import Source, Vocabulary, parse_condition, read_yaml
+from model.vocabulary import Source, Vocabulary, parse_condition, read_yaml, required_text
 
 LEVELS = ("emergency", "urgent", "soon", "routine", "self_care")  # most urgent first
 
@@ -63,13 +63,6 @@ class RedFlagPolicy:
         return len(LEVELS) - 1 - LEVELS.index(level)
 
 
-def _text(entry: Mapping, name: str, display: str, where: str) -> str:
-    value = entry.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise KnowledgeError(display, where, name, "must be non-empty text")
-    return " ".join(value.split())
-
-
 def _level(entry: Mapping, display: str, where: str) -> str:
     level = entry.get("level")
     if level not in LEVELS:
@@ -93,9 +86,9 @@ def _rule(
     common = {
         "id": entry["id"],
         "level": _level(entry, display, where),
-        "message": _text(entry, "message", display, where),
+        "message": required_text(entry, "message", display, where),
         "source": _sources(entry.get("source"), sources, display, where),
-        "locator": _text(entry, "locator", display, where),
+        "locator": required_text(entry, "locator", display, where),
     }
     if "probability" in entry:
         prob = entry["probability"]
@@ -129,7 +122,9 @@ def load_policy(
         raise KnowledgeError(display, "levels", "", f"must list, most urgent first: {', '.join(LEVELS)}")
     levels = {
         lid: Level(
-            lid, _text(e, "label", display, f"level '{lid}'"), _text(e, "action", display, f"level '{lid}'")
+            lid,
+            required_text(e, "label", display, f"level '{lid}'"),
+            required_text(e, "action", display, f"level '{lid}'"),
         )
         for lid, e in levels_raw.items()
     }
@@ -158,7 +153,7 @@ def load_policy(
         rules=rules,
         reassurance=reassurance,
         baseline=baseline,
-        baseline_reason=_text(raw, "baseline_reason", display, "baseline"),
+        baseline_reason=required_text(raw, "baseline_reason", display, "baseline"),
         baseline_source=_sources(raw.get("baseline_source"), sources, display, "baseline"),
         advice={k: tuple(" ".join(s.split()) for s in v) for k, v in advice.items()},
     )

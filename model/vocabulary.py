@@ -116,11 +116,12 @@ def _mapping(value: Any, display: str, entry: str, key: str) -> dict:
     return value
 
 
-def _text(entry: Mapping, name: str, display: str, where: str, required: bool = True) -> str:
+def required_text(entry: Mapping, name: str, display: str, where: str, required: bool = True) -> str:
+    """Return ``entry[name]`` as text with its white space folded, or raise naming the field."""
     value = entry.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
         raise KnowledgeError(display, where, name, "must be non-empty text")
-    return value.strip()
+    return " ".join(value.split())
 
 
 def _context(raw: Any, display: str) -> dict[str, ContextVariable]:
@@ -139,11 +140,11 @@ def _context(raw: Any, display: str) -> dict[str, ContextVariable]:
             )
         variables[var_id] = ContextVariable(
             id=var_id,
-            label=_text(entry, "label", display, where),
+            label=required_text(entry, "label", display, where),
             states=tuple(states),
             state_labels={s: str(label) for s, label in states.items()},
             parent=parent,
-            help=_text(entry, "help", display, where, required=False),
+            help=required_text(entry, "help", display, where, required=False),
         )
     return variables
 
@@ -208,7 +209,10 @@ def load_vocabulary(path: Path, display: str) -> Vocabulary:
         if group not in FINDING_GROUPS:
             raise KnowledgeError(display, where, "group", f"must be one of {', '.join(FINDING_GROUPS)}")
         findings[fid] = Finding(
-            fid, group, _text(entry, "label", display, where), _text(entry, "question", display, where)
+            fid,
+            group,
+            required_text(entry, "label", display, where),
+            required_text(entry, "question", display, where),
         )
     causes = {}
     for cid, entry in _mapping(raw.get("causes"), display, "", "causes").items():
@@ -219,8 +223,8 @@ def load_vocabulary(path: Path, display: str) -> Vocabulary:
         only = parse_condition(only, context, {}, display, where) if only else {}
         causes[cid] = Cause(
             cid,
-            _text(entry, "label", display, where),
-            _text(entry, "description", display, where),
+            required_text(entry, "label", display, where),
+            required_text(entry, "description", display, where),
             entry["serious"],
             only,
         )
@@ -235,7 +239,7 @@ def load_vocabulary(path: Path, display: str) -> Vocabulary:
         combos.append(
             ImpossibleCombination(
                 parse_condition(entry.get("when"), context, findings, display, where),
-                _text(entry, "message", display, where),
+                required_text(entry, "message", display, where),
             )
         )
     return Vocabulary(context, causes, findings, tuple(combos))
@@ -264,13 +268,13 @@ def load_sources(path: Path, display: str) -> dict[str, Source]:
             raise KnowledgeError(display, where, "pmid", "give at least one of pmid, doi or url")
         sources[key] = Source(
             key=key,
-            authors=_text(entry, "authors", display, where),
+            authors=required_text(entry, "authors", display, where),
             year=year,
-            title=_text(entry, "title", display, where),
-            journal=_text(entry, "journal", display, where),
+            title=required_text(entry, "title", display, where),
+            journal=required_text(entry, "journal", display, where),
             pmid=pmid,
             doi=entry.get("doi"),
             url=entry.get("url"),
-            note=_text(entry, "note", display, where, required=False),
+            note=required_text(entry, "note", display, where, required=False),
         )
     return sources

@@ -51,3 +51,32 @@ def test_shipped_vocabulary_rejects_pregnancy_after_menopause(shipped_knowledge)
         parse_case(
             {"context": {"menopause": "post", "pregnancy": "first_trimester"}}, shipped_knowledge.vocabulary
         )
+
+
+def test_query_round_trip_keeps_every_answer(shipped_knowledge):
+    from model.case import Case, case_from_query, case_to_query
+
+    case = Case({"age_band": "25_34", "smoker": "yes"}, {"fever": False, "test_hpv": True})
+    restored, problems = case_from_query(case_to_query(case), shipped_knowledge.vocabulary)
+    assert restored == case and problems == []
+
+
+def test_bad_query_pairs_are_reported_and_skipped(shipped_knowledge):
+    from model.case import case_from_query
+
+    case, problems = case_from_query(
+        {"age_band": "old", "fever": "maybe", "smoker": "unknown", "rash": "yes", "dryness": "yes"},
+        shipped_knowledge.vocabulary,
+    )
+    assert case.findings == {"dryness": True} and case.context == {}
+    assert len(problems) == 3
+    assert "'age_band=old': use one of" in problems[0] and "'fever=maybe'" in problems[1]
+
+
+def test_impossible_query_drops_the_context_and_says_why(shipped_knowledge):
+    from model.case import case_from_query
+
+    case, problems = case_from_query(
+        {"menopause": "post", "pregnancy": "first_trimester"}, shipped_knowledge.vocabulary
+    )
+    assert case.context == {} and "impossible combination" in problems[0]

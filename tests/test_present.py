@@ -54,3 +54,23 @@ def test_text_lists_causes_by_label_and_says_when_to_seek_care(tiny_model, tiny_
     assert "Lesion: no" in text
     assert "none given" in text
     assert text.endswith(SEEK_CARE)
+
+
+def test_differential_and_contribution_tables(tiny_model, tiny_knowledge):
+    from model.explain import contributions
+    from model.present import contributions_frame, differential_frame
+
+    result = diagnose(tiny_model, {"context": {"age": "old"}, "findings": {"lesion": True}})
+    frame = differential_frame(result, tiny_knowledge)
+    assert list(frame["cause"]) == result.ranking and frame.loc[0, "serious"]
+    steps = contributions_frame(contributions(tiny_model, result.case, "cancer"), tiny_knowledge)
+    assert list(steps["answer"]) == ["Lesion: yes"] and steps.loc[0, "likelihood_ratio"] == pytest.approx(70)
+
+
+def test_network_dot_highlights_the_case(tiny_model, tiny_knowledge):
+    from model.present import network_dot
+
+    dot = network_dot(tiny_knowledge, diagnose(tiny_model, {"findings": {"lesion": True}}), leading=1)
+    assert dot.startswith("digraph") and '"cancer" -> "lesion";' in dot and '"age" -> "pill";' in dot
+    assert '"lesion" [label="Lesion", shape=note, style=filled' in dot
+    assert '"discharge" [label="Discharge", shape=note, style=solid' in dot

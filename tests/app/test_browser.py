@@ -80,4 +80,9 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
         shot = Path(os.environ.get("SCREENSHOT", tmp_path / "worked_case.png"))
         page.screenshot(path=str(shot), full_page=False)
         assert shot.stat().st_size > 10_000
+
+        page.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
+        page.get_by_text("Triage: Emergency").wait_for(timeout=30_000)
+        assert page.get_by_text("Triage: Emergency").is_visible()
+        page.screenshot(path=str(tmp_path / "tablet.png"))
         browser.close()
