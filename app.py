@@ -42,6 +42,20 @@ def shipped_model():
     return build_model(load_knowledge())
 
 
+@st.cache_resource
+def published_cases():
+    """The case library is published data, read once per process (never a user's case)."""
+    return {v.id: v for v in load_vignettes(shipped_model())}
+
+
+@st.cache_data(show_spinner=False)
+def published_trajectory(vignette_id: str):
+    """A library case's leading causes and their trajectory: the same for everyone, so computed once."""
+    case = published_cases()[vignette_id].case
+    leading = diagnose(shipped_model(), case).ranking[:4]
+    return leading, trajectory(shipped_model(), case, leading)
+
+
 @st.cache_resource(show_spinner="Rebuilding with your change...")
 def tuned_model(parameter: str, value: float):
     return build_model(shipped_model().knowledge, overrides={parameter: value})
@@ -163,14 +177,13 @@ with st.expander("The network"):
     st.graphviz_chart(network_dot(model.knowledge, result))
 
 with st.expander("Teaching: step through a published case"):
-    vignettes = {v.id: v for v in load_vignettes(model)}
+    vignettes = published_cases()
     chosen = vignettes[
         st.selectbox("Case", list(vignettes), key="vignette", format_func=lambda v: vignettes[v].title)
     ]
     st.caption(f"Source: {model.knowledge.sources[chosen.source].citation()}. Final diagnosis: "
                f"{vocab.causes[chosen.diagnosis].label}.")  # fmt: skip
-    leading = diagnose(model, chosen.case).ranking[:4]
-    rows = trajectory(model, chosen.case, leading)
+    leading, rows = published_trajectory(chosen.id)
     steps_taken = ["context only", *[vocab.findings[f].label for f in chosen.case.findings]]
     path = pd.DataFrame([{"step": i, "answer": steps_taken[i], "cause": vocab.causes[c].label, "probability": p}
                          for i, row in enumerate(rows) for c, p in row.items()])  # fmt: skip

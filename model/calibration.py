@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.case import Case, parse_case
-from model.errors import CaseError, KnowledgeError
+from model.case import Case, case_in_file
+from model.errors import KnowledgeError
 from model.inference import DiagnosticModel, probability_none_of
 from model.knowledge import DEFAULT_PRIORS
 from model.vocabulary import read_yaml
@@ -99,13 +99,7 @@ def load_targets(model: DiagnosticModel, path: str | Path | None = None) -> list
         if not isinstance(entry, dict):
             raise KnowledgeError(display, where, "", "must be a mapping")
         kind, causes = _quantity(entry.get("quantity"), sets, kb.vocabulary.causes, display, where)
-        given = entry.get("given") or {}
-        try:
-            case = parse_case(
-                {"context": given.get("context"), "findings": given.get("findings")}, kb.vocabulary
-            )
-        except CaseError as exc:
-            raise KnowledgeError(display, where, f"given.{exc.field}", exc.problem) from None
+        case = case_in_file(entry.get("given") or {}, kb.vocabulary, display, where, prefix="given.")
         published = entry.get("published")
         if not isinstance(published, int | float) or not 0 < published < 1:
             raise KnowledgeError(display, where, "published", "must be a probability between 0 and 1")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.errors import CaseError
+from model.errors import CaseError, KnowledgeError
 from model.vocabulary import FINDING_STATES, Vocabulary
 
 CASE_KEYS = ("context", "findings")
@@ -82,6 +82,21 @@ def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
     case = Case(context, findings)
     _check_combinations(case, vocabulary)
     return case
+
+
+def case_in_file(entry: Mapping, vocabulary: Vocabulary, display: str, where: str, prefix: str = "") -> Case:
+    """Parse the ``context`` and ``findings`` of an entry in a data file (case library, targets).
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file, the entry and the field within the case (after ``prefix``), so a bad file
+        reads like one.
+    """
+    try:
+        return parse_case({"context": entry.get("context"), "findings": entry.get("findings")}, vocabulary)
+    except CaseError as exc:
+        raise KnowledgeError(display, where, f"{prefix}{exc.field}", exc.problem) from None
 
 
 def _parse_context(raw: Any, vocabulary: Vocabulary) -> dict[str, str]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.case import Case, parse_case
-from model.errors import CaseError, KnowledgeError
+from model.case import Case, case_in_file
+from model.errors import KnowledgeError
 from model.inference import DiagnosticModel, diagnose
 from model.knowledge import DEFAULT_PRIORS
 from model.redflags import LEVELS, RedFlagPolicy
@@ -105,12 +105,7 @@ def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> li
         source = required_text(entry, "source", display, where)
         if source not in model.knowledge.sources:
             raise KnowledgeError(display, where, "source", f"'{source}' is not a key of sources.yaml")
-        try:
-            case = parse_case(
-                {"context": entry.get("context"), "findings": entry.get("findings")}, vocabulary
-            )
-        except CaseError as exc:
-            raise KnowledgeError(display, where, exc.field, exc.problem) from None
+        case = case_in_file(entry, vocabulary, display, where)
         acceptable = entry.get("acceptable") or []
         for cause in [entry.get("diagnosis"), *acceptable]:
             if cause not in vocabulary.causes:
