@@ -4,7 +4,7 @@ This module owns the `Knowledge` value: the vocabulary, the bibliography and one
 row, each with a stable id (``finding_links:chlamydia:test_chlamydia``) used by overrides, by the
 ``parameters`` command and by sensitivity analysis. Every check of the files happens here, and every
 error names the file, the row and the field. Deriving a tuned copy (`Knowledge.with_overrides`) never
-changes the original.
+changes the original, and `Knowledge.write` saves one as a new folder that the CLI and the app load.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import difflib
 import math
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,6 +108,7 @@ class Knowledge:
     parameters: Mapping[str, Parameter]
     red_flags: RedFlagPolicy
     folder: str = "priors"
+    path: Path = DEFAULT_PRIORS
 
     def table(self, name: str) -> Iterator[Parameter]:
         """Iterate over the parameters of one file, in file order."""
@@ -181,6 +183,61 @@ class Knowledge:
         ]
         return pd.DataFrame(rows)
 
+    def write(self, folder: str | Path, note: str = "tuned in code") -> Path:
+        """Write this knowledge base as a new priors folder, for ``--priors`` in the CLI and the app.
+
+        The words (vocabulary, sources, red flags, cases) are copied from the folder this knowledge
+        was loaded from, and the numeric files are rewritten with the current values. A changed row
+        says so: its rationale starts "Tuned from OLD to NEW (note)", its evidence becomes
+        ``expert_estimate`` (the number is no longer the source's) and, if the new value lies outside
+        the source's 95% interval, the interval is widened to include it and the rationale says that.
+
+        Parameters
+        ----------
+        folder : str or Path
+            A new folder, or an empty one. Never the shipped ``priors/`` or the folder loaded from.
+        note : str, optional
+            Why the values were changed, recorded in every changed row.
+
+        Returns
+        -------
+        Path
+            The folder written.
+
+        Raises
+        ------
+        KnowledgeError
+            If the folder is the shipped or the loaded one, or exists and is not empty.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tuned = load_knowledge().with_overrides({"finding_leaks:fever": 0.05})
+        >>> folder = tuned.write(Path(tempfile.mkdtemp()) / "tuned", note="example")
+        >>> load_knowledge(folder).parameters["finding_leaks:fever"].rationale[:36]
+        'Tuned from 0.02 to 0.05 (example); e'
+        """
+        target = Path(folder).resolve()
+        for kept in (DEFAULT_PRIORS, self.path.resolve()):
+            if target == kept or kept in target.parents:
+                raise KnowledgeError(
+                    str(folder), "", "", f"is inside {kept}; write a tuned set to a new folder"
+                )
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise KnowledgeError(str(folder), "", "", "already exists and is not empty; choose a new folder")
+        by_row = {(p.table, p.row): p for p in self.parameters.values()}
+        tables = {name: _tuned_rows(self.path, spec, by_row, note) for name, spec in TABLES.items()}
+        numeric = [f"{name}.csv" for name in TABLES]
+        shutil.copytree(
+            self.path, target, ignore=shutil.ignore_patterns(*numeric, "__pycache__"), dirs_exist_ok=True
+        )
+        for name, (header, rows) in tables.items():
+            with (target / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, header, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+        return target
+
     def _display(self, table: str) -> str:
         return f"{self.folder}/{table}.csv"
 
@@ -199,6 +256,38 @@ def _rescale_siblings(params: dict[str, Parameter], changed: Parameter) -> None:
         raise KnowledgeError("overrides", changed.id, "value", "the other states are all zero")
     for p in siblings:
         params[p.id] = replace(p, value=p.value * (1 - changed.value) / rest if rest else 0.0)
+
+
+def _tuned_rows(
+    template: Path, spec: TableSpec, by_row: Mapping[tuple[str, int], Parameter], note: str
+) -> tuple[list[str], list[dict[str, str]]]:
+    """Return a numeric file's header and rows with the current values, changed rows marked as tuned."""
+    display = f"{template.name}/{spec.name}.csv"
+    with (template / f"{spec.name}.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    if len(rows) != sum(1 for table, _ in by_row if table == spec.name):
+        raise KnowledgeError(display, "", "", "no longer has one row per parameter of the knowledge base")
+    for n, row in enumerate(rows, start=2):
+        p = by_row.get((spec.name, n))
+        if p is None or any((row[c] or "").strip() != p.key[c] for c in spec.keys):
+            raise KnowledgeError(
+                display, f"row {n}", "", "no longer matches the knowledge base being written"
+            )
+        old = float(row["value"])
+        if p.value == old:
+            continue
+        widened = ""
+        if p.ci_low is not None and p.ci_high is not None and not p.ci_low <= p.value <= p.ci_high:
+            row["ci_low"], row["ci_high"] = repr(min(p.ci_low, p.value)), repr(max(p.ci_high, p.value))
+            widened = (
+                f"; outside the source's 95% interval {p.ci_low:g} to {p.ci_high:g}, widened to include it"
+            )
+        row["rationale"] = (
+            f"Tuned from {old:g} to {p.value:g} ({note}){widened}; evidence was {p.evidence}. {p.rationale}"
+        ).strip()
+        row["value"], row["evidence"] = repr(p.value), "expert_estimate"
+    return header, rows
 
 
 def _number(raw: str, display: str, entry: str, column: str, required: bool) -> float | None:
@@ -337,7 +426,7 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
                 )
             parameters[pid] = replace(p, id=pid)
     policy = load_policy(folder / "red_flags.yaml", vocabulary, sources, f"{folder.name}/red_flags.yaml")
-    knowledge = Knowledge(vocabulary, sources, parameters, policy, folder.name)
+    knowledge = Knowledge(vocabulary, sources, parameters, policy, folder.name, folder)
     check_knowledge(knowledge)
     return knowledge
 

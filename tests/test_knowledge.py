@@ -1,6 +1,7 @@
 import pytest
 
 from model import KnowledgeError, load_knowledge
+from model.knowledge import DEFAULT_PRIORS
 
 
 def test_every_row_gets_a_stable_parameter_id(tiny_knowledge):
@@ -193,3 +194,39 @@ def test_parameter_frame_lists_every_number_with_its_citation(tiny_knowledge):
 def test_shipped_priors_load_from_any_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert "chlamydia" in load_knowledge().vocabulary.causes
+
+
+def test_a_tuned_set_written_as_a_folder_loads_with_its_values_and_says_so(tiny_knowledge, tmp_path):
+    changes = {"finding_leaks:lesion": 0.02, "risk_factors:ectropion:pill=yes": 2.5}
+    tuned = tiny_knowledge.with_overrides(changes)
+    folder = tuned.write(tmp_path / "tuned", note="a test")
+    loaded = load_knowledge(folder)
+    assert loaded.parameters.keys() == tiny_knowledge.parameters.keys()
+    for pid, original in tiny_knowledge.parameters.items():
+        written = loaded.parameters[pid]
+        if pid in changes:
+            assert written.value == changes[pid]
+            assert written.rationale.startswith(f"Tuned from {original.value:g} to {changes[pid]:g} (a test)")
+            assert written.evidence == "expert_estimate"
+        else:
+            assert written == original
+    assert loaded.vocabulary == tiny_knowledge.vocabulary
+
+
+def test_a_tuned_value_outside_its_interval_widens_the_interval_and_says_so(tiny_knowledge, tmp_path):
+    original = tiny_knowledge.parameters["risk_factors:ectropion:pill=yes"]
+    outside = original.ci_high * 2
+    folder = tiny_knowledge.with_overrides({original.id: outside}).write(tmp_path / "tuned")
+    written = load_knowledge(folder).parameters[original.id]
+    assert (written.ci_low, written.ci_high) == (original.ci_low, outside)
+    assert "widened to include it" in written.rationale
+
+
+def test_writing_refuses_the_shipped_folder_and_a_folder_in_use(tiny_knowledge, tmp_path):
+    with pytest.raises(KnowledgeError, match="write a tuned set to a new folder"):
+        load_knowledge().write(DEFAULT_PRIORS / "tuned")
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    with pytest.raises(KnowledgeError, match="already exists and is not empty"):
+        tiny_knowledge.write(tmp_path / "used")
+    assert sorted(p.name for p in (tmp_path / "used").iterdir()) == ["notes.txt"]
