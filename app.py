@@ -2,11 +2,14 @@
 
 A thin shell over `model`: every number, rule and wording comes from there. Nothing about a case is
 logged, stored or sent; the case lives in this browser session and, when shared, in the link.
+A tuned priors folder (written by `Knowledge.write`) is loaded with ``streamlit run app.py -- --priors DIR``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
 import altair as alt
 import pandas as pd
@@ -36,32 +39,44 @@ BANNER = {
 ANSWERS = {UNKNOWN: "Unknown", "yes": "Yes", "no": "No"}
 
 
+def priors_folder() -> str | None:
+    """The folder given after ``--`` as ``--priors DIR``; None for the shipped priors."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--priors")
+    return parser.parse_known_args(sys.argv[1:])[0].priors
+
+
 @st.cache_resource(show_spinner="Building the network...")
-def shipped_model():
-    """The model is built once per process and shared: it is immutable."""
-    return build_model(load_knowledge())
+def loaded_model(priors: str | None):
+    """The model is built once per process and priors folder, and shared: it is immutable."""
+    return build_model(load_knowledge(priors))
 
 
 @st.cache_resource
-def published_cases():
+def published_cases(priors: str | None):
     """The case library is published data, read once per process (never a user's case)."""
-    return {v.id: v for v in load_vignettes(shipped_model())}
+    return {v.id: v for v in load_vignettes(loaded_model(priors))}
 
 
 @st.cache_data(show_spinner=False)
-def published_trajectory(vignette_id: str):
+def published_trajectory(priors: str | None, vignette_id: str):
     """A library case's leading causes and their trajectory: the same for everyone, so computed once."""
-    case = published_cases()[vignette_id].case
-    leading = diagnose(shipped_model(), case).ranking[:4]
-    return leading, trajectory(shipped_model(), case, leading)
+    case = published_cases(priors)[vignette_id].case
+    leading = diagnose(loaded_model(priors), case).ranking[:4]
+    return leading, trajectory(loaded_model(priors), case, leading)
 
 
 @st.cache_resource(show_spinner="Rebuilding with your change...")
-def tuned_model(parameter: str, value: float):
-    return build_model(shipped_model().knowledge, overrides={parameter: value})
+def tuned_model(priors: str | None, parameter: str, value: float):
+    return build_model(loaded_model(priors).knowledge, overrides={parameter: value})
 
 
-model = shipped_model()
+PRIORS = priors_folder()
+try:
+    model = loaded_model(PRIORS)
+except KnowledgeError as exc:
+    st.error(f"The priors folder '{PRIORS}' could not be loaded: {exc}")
+    st.stop()
 vocab = model.knowledge.vocabulary
 keys = {**{v: f"context:{v}" for v in vocab.context}, **{f: f"finding:{f}" for f in vocab.findings}}
 
@@ -97,6 +112,8 @@ if "started" not in st.session_state:  # first run: a shared link restores its c
 
 st.title("Bleeding after sex: a Bayesian differential")
 st.info(SEEK_CARE, icon="ℹ️")
+if PRIORS:
+    st.caption(f"Numbers from the priors folder **{PRIORS}**, not the shipped priors.")
 for problem in st.session_state.get("link_problems", []):
     st.warning(f"Part of the link was not understood and was left out: {problem}")
 
@@ -177,13 +194,13 @@ with st.expander("The network"):
     st.graphviz_chart(network_dot(model.knowledge, result))
 
 with st.expander("Teaching: step through a published case"):
-    vignettes = published_cases()
+    vignettes = published_cases(PRIORS)
     chosen = vignettes[
         st.selectbox("Case", list(vignettes), key="vignette", format_func=lambda v: vignettes[v].title)
     ]
     st.caption(f"Source: {model.knowledge.sources[chosen.source].citation()}. Final diagnosis: "
                f"{vocab.causes[chosen.diagnosis].label}.")  # fmt: skip
-    leading, rows = published_trajectory(chosen.id)
+    leading, rows = published_trajectory(PRIORS, chosen.id)
     steps_taken = ["context only", *[vocab.findings[f].label for f in chosen.case.findings]]
     path = pd.DataFrame([{"step": i, "answer": steps_taken[i], "cause": vocab.causes[c].label, "probability": p}
                          for i, row in enumerate(rows) for c, p in row.items()])  # fmt: skip
@@ -204,7 +221,7 @@ with st.expander("Priors: the numbers behind the model, and what if"):
     value = st.number_input("Try another value", value=float(row["value"]), format="%g", key="what_if")
     if value != row["value"]:
         try:
-            tuned = diagnose(tuned_model(parameter, value), result.case)
+            tuned = diagnose(tuned_model(PRIORS, parameter, value), result.case)
             compare = differential_frame(tuned, model.knowledge)[["label", "posterior"]].rename(
                 columns={"posterior": "what if"}
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,24 @@ def test_explanation_is_shown_for_any_cause(cause):
     at = fresh({"menopause": "post", "dryness": "yes"})
     at.selectbox(key="explain").set_value(cause).run()
     assert not at.exception
+
+
+def test_a_tuned_priors_folder_is_loaded_and_named(monkeypatch, tmp_path):
+    """``streamlit run app.py -- --priors DIR``: the page uses the folder and says so."""
+    shipped = fresh()
+    tuned = load_knowledge().with_overrides({"cause_base_rates:coagulopathy|anticoagulant=no": 0.9})
+    folder = tuned.write(tmp_path / "tuned")
+    monkeypatch.setattr(sys, "argv", ["app.py", "--priors", str(folder)])
+    at = fresh()
+    assert not at.exception
+    assert any(str(folder) in c.value for c in at.caption)
+    assert top_cause(shipped) != "coagulopathy" and top_cause(at) == "coagulopathy"
+
+
+def test_a_broken_priors_folder_gives_a_message_naming_the_file(monkeypatch, tiny_copy):
+    path = tiny_copy / "finding_leaks.csv"
+    path.write_text(path.read_text().replace("lesion,0.01", "lesion,1.3", 1))
+    monkeypatch.setattr(sys, "argv", ["app.py", "--priors", str(tiny_copy)])
+    at = fresh()
+    assert not at.exception
+    assert any("finding_leaks.csv, row 5 (lesion), field 'value'" in e.value for e in at.error)
