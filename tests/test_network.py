@@ -39,8 +39,7 @@ def test_cause_is_zero_where_impossible_and_its_rate_holds_where_possible(tiny_k
 
 def test_noisy_or_combines_links_and_leak():
     """P(yes | a and b) = 1 - (1 - leak) * (1 - 0.5)/(1 - leak) * (1 - 0.3)/(1 - leak)."""
-    states = {"a": ["absent", "present"], "b": ["absent", "present"]}
-    table = noisy_or_table(0.1, {("a", "present"): 0.5, ("b", "present"): 0.3}, ["a", "b"], states)
+    table = noisy_or_table(0.1, [np.array([1, 0.5 / 0.9]), np.array([1, 0.7 / 0.9])])
     expected_both = 1 - 0.9 * (0.5 / 0.9) * (0.7 / 0.9)
     assert table.ravel().tolist() == pytest.approx([0.1, 0.3, 0.5, expected_both])
 
