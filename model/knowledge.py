@@ -144,10 +144,7 @@ class Knowledge:
         """
         params = dict(self.parameters)
         for pid, value in overrides.items():
-            if pid not in params:
-                close = difflib.get_close_matches(pid, params, n=3, cutoff=0.5)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise KnowledgeError("overrides", pid, "", f"no such parameter{hint}")
+            self.parameter(pid, "overrides")
             try:
                 value = float(value)
             except (TypeError, ValueError):
@@ -160,6 +157,28 @@ class Knowledge:
         tuned = replace(self, parameters=params)
         check_knowledge(tuned)
         return tuned
+
+    def parameter(self, pid: str, where: str) -> Parameter:
+        """Return the parameter with this id; ``where`` names the caller's input in the error.
+
+        Raises
+        ------
+        KnowledgeError
+            For an unknown id, naming the closest valid ids.
+
+        Examples
+        --------
+        >>> load_knowledge().parameter("finding_leaks:fever", "overrides").value
+        0.02
+        >>> load_knowledge().parameter("finding_leaks:fevr", "overrides")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        model.errors.KnowledgeError: overrides, finding_leaks:fevr: no such parameter; did you mean ...
+        """
+        if pid not in self.parameters:
+            close = difflib.get_close_matches(pid, self.parameters, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KnowledgeError(where, pid, "", f"no such parameter{hint}")
+        return self.parameters[pid]
 
     def parameter_frame(self) -> pd.DataFrame:
         """Return every parameter as a table: id, where it sits, value, uncertainty and source."""

@@ -1,7 +1,9 @@
+from dataclasses import replace
+
 import pytest
 
-from model import KnowledgeError
-from model.calibration import calibrate, load_targets
+from model import KnowledgeError, build_model
+from model.calibration import calibrate, calibration_loss, fit_parameters, load_targets
 from model.cli import main
 
 KNOWN_GAPS = {
@@ -79,3 +81,40 @@ def test_calibration_command_prints_the_comparison(capsys):
     assert main(["calibration"]) == 0
     out = capsys.readouterr().out
     assert "shapley_cervical_cancer_45_54" in out and "Sources:" in out
+
+
+def _targets_for(model, truth, causes):
+    """Targets that the model with ``truth`` overrides meets exactly: one per cause, in a referral selection."""
+    template = next(t for t in load_targets(model) if t.id == "godfrey_high_grade_cin")
+    targets = [replace(template, id=c, kind="cause", causes=(c,)) for c in causes]
+    return [
+        replace(c.target, published=c.model) for c in calibrate(build_model(model.knowledge, truth), targets)
+    ]
+
+
+def test_fitting_recovers_the_values_that_produced_the_targets(shipped_model):
+    params = {
+        p.id: p
+        for p in shipped_model.knowledge.table("cause_base_rates")
+        if p.key["cause"] in ("ectropion", "cin")
+    }
+    truth = {pid: (p.value + p.ci_high) / 2 for pid, p in params.items()}  # moved, within the interval
+    targets = _targets_for(shipped_model, truth, ["ectropion", "cin"])
+    fit = fit_parameters(shipped_model, targets, list(truth))
+    assert fit.loss_before > 0.01 and fit.loss_after < 1e-8
+    assert fit.loss_after == pytest.approx(calibration_loss(fit.after))
+    for pid, value in truth.items():
+        assert fit.overrides[pid] == pytest.approx(value, rel=1e-3)
+
+
+def test_fitting_keeps_each_parameter_within_its_interval(shipped_model):
+    ectropion = shipped_model.knowledge.parameters["cause_base_rates:ectropion"]
+    target = replace(_targets_for(shipped_model, {}, ["ectropion"])[0], published=0.99)
+    fit = fit_parameters(shipped_model, [target], [ectropion.id])
+    assert fit.overrides[ectropion.id] == pytest.approx(ectropion.ci_high)
+    assert fit.loss_after < fit.loss_before
+
+
+def test_fitting_an_unknown_parameter_names_the_closest_ids(shipped_model):
+    with pytest.raises(KnowledgeError, match="no such parameter; did you mean cause_base_rates:ectropion"):
+        fit_parameters(shipped_model, load_targets(shipped_model)[:1], ["cause_base_rates:ectropian"])
