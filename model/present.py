@@ -6,12 +6,13 @@ labelled and a probability is written the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from model.calibration import Check
+from model.case import Case
 from model.evaluation import Outcome, summarise
 from model.explain import Contribution
 from model.inference import Diagnosis
@@ -198,6 +199,29 @@ def contributions_frame(steps: Sequence[Contribution], knowledge: Knowledge) -> 
         ],
         columns=["finding", "answer", "log_odds", "likelihood_ratio", "before", "after"],
     )  # fmt: skip
+
+
+def trajectory_frame(case: Case, rows: Sequence[Mapping[str, float]], knowledge: Knowledge) -> pd.DataFrame:
+    """Return a trajectory (from `model.explain.trajectory`) as a table: a row per step, a column per cause.
+
+    The first row is the context alone; each later row is labelled with the answer just added.
+
+    Examples
+    --------
+    >>> from model import build_model
+    >>> from model.explain import trajectory
+    >>> model = build_model()
+    >>> case = model.parse({"findings": {"test_chlamydia": True}})
+    >>> frame = trajectory_frame(case, trajectory(model, case, ["chlamydia"]), model.knowledge)
+    >>> list(frame.index), list(frame.columns)
+    (['context only', 'Chlamydia test positive: yes'], ['Chlamydia'])
+    """
+    vocab = knowledge.vocabulary
+    steps = [
+        "context only",
+        *(f"{vocab.findings[f].label}: {'yes' if a else 'no'}" for f, a in case.findings.items()),
+    ]
+    return pd.DataFrame(list(rows), index=steps).rename(columns=lambda c: vocab.causes[c].label)
 
 
 def network_dot(knowledge: Knowledge, diagnosis: Diagnosis | None = None, leading: int = 3) -> str:
