@@ -1,0 +1,140 @@
+"""The fast engine against pgmpy's variable elimination, the reference, to 1e-9."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from model import build_model, load_knowledge
+from model.inference import fast_engine, posterior_of, posteriors_given, probability_none_of
+from model.network import network_tables
+from model.quickscore import QUICKSCORE_MAX_POSITIVES, standard_queries
+
+VOCAB = load_knowledge().vocabulary
+SERIOUS = [c for c, cause in VOCAB.causes.items() if cause.serious]
+TOLERANCE = 1e-9
+SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@st.composite
+def evidence_sets(draw, max_findings=10):
+    """Node-to-state evidence: some context known, some findings answered yes or no."""
+    context_ids = draw(st.lists(st.sampled_from(list(VOCAB.context)), unique=True))
+    evidence = {v: draw(st.sampled_from(VOCAB.context[v].states)) for v in context_ids}
+    for finding in draw(st.lists(st.sampled_from(list(VOCAB.findings)), unique=True, max_size=max_findings)):
+        evidence[finding] = draw(st.sampled_from(["yes", "no"]))
+    return evidence
+
+
+def reference_row(model, evidence):
+    """Every standard query from pgmpy, in the fast engine's order."""
+    causes = list(model.knowledge.vocabulary.causes)
+    serious = [c for c, cause in model.knowledge.vocabulary.causes.items() if cause.serious]
+    return np.array(
+        [1.0]
+        + [posterior_of(model, c, evidence) for c in causes]
+        + [probability_none_of(model, causes, evidence), probability_none_of(model, serious, evidence)]
+    )
+
+
+def possible(model, evidence):
+    return model.fast.joint(model.fast.encode(*_split(model, evidence)))[0, 0, 0] > 0
+
+
+def _split(model, evidence):
+    context = {k: v for k, v in evidence.items() if k in model.knowledge.vocabulary.context}
+    findings = {k: v == "yes" for k, v in evidence.items() if k not in context}
+    return [context], [findings]
+
+
+@SETTINGS
+@given(evidence=evidence_sets())
+def test_fast_engine_matches_pgmpy_on_random_evidence(shipped_model, evidence):
+    assume(possible(shipped_model, evidence))
+    fast = posteriors_given(shipped_model, [evidence])[0]
+    np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    evidence=evidence_sets(max_findings=0),
+    positives=st.lists(st.sampled_from(list(VOCAB.findings)), unique=True, min_size=8, max_size=16),
+)
+def test_many_positive_findings_stay_exact(shipped_model, evidence, positives):
+    """Past a few positive findings inclusion-exclusion cancels; the stable path must take over."""
+    assert len(positives) > QUICKSCORE_MAX_POSITIVES
+    evidence.update({f: "yes" for f in positives})
+    assume(possible(shipped_model, evidence))
+    fast = posteriors_given(shipped_model, [evidence])[0]
+    np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
+
+
+def test_cancellation_is_detected_and_repaired(shipped_model):
+    """Four positive findings with unknown context: Quickscore alone loses digits; the result must not."""
+    evidence = {"exam_contact_bleeding": "yes", "abnormal_discharge": "yes", "itching": "yes", "fever": "yes"}
+    context, findings = _split(shipped_model, evidence)
+    cases = shipped_model.fast.encode(context, findings)
+    _, unstable = shipped_model.fast._quickscore(
+        cases.context, cases.findings, cases.context[0] >= 0, shipped_model.fast.queries.clamp
+    )
+    assert unstable.all()
+    fast = posteriors_given(shipped_model, [evidence])[0]
+    np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
+
+
+def test_a_batch_equals_its_cases_one_by_one(shipped_model):
+    evidences = [
+        {},
+        {"age_band": "25_34", "test_chlamydia": "yes"},
+        {"menopause": "post", "dryness": "yes", "heavy": "no"},
+        {"pregnancy": "first_trimester", "pelvic_pain": "yes", "faintness": "yes"},
+        {"age_band": "25_34", "test_chlamydia": "no", "exam_ectropion": "yes"},
+    ]
+    together = posteriors_given(shipped_model, evidences)
+    for row, evidence in zip(together, evidences, strict=True):
+        np.testing.assert_allclose(row, posteriors_given(shipped_model, [evidence])[0], rtol=0, atol=1e-13)
+
+
+def test_impossible_evidence_gives_nan(tiny_knowledge):
+    model = build_model(tiny_knowledge, overrides={"context_prevalence:pill=yes|age=old": 0.0})
+    rows = posteriors_given(model, [{"age": "old", "pill": "yes"}, {"age": "old"}])
+    assert np.isnan(rows[0]).all() and not np.isnan(rows[1]).any()
+
+
+def test_draws_axis_matches_pgmpy_built_from_each_draw(shipped_knowledge):
+    """Each draw of the tables is a whole network: pgmpy built from that draw's numbers agrees."""
+    values = {
+        "finding_links:chlamydia:test_chlamydia": np.array([0.9, 0.6]),
+        "cause_base_rates:ectropion": np.array([0.1, 0.3]),
+        "risk_factors:ectropion:contraception=combined_hormonal": np.array([1.2, 3.0]),
+        "finding_leaks:exam_contact_bleeding": np.array([0.02, 0.1]),
+    }
+    engine = fast_engine(shipped_knowledge, network_tables(shipped_knowledge, values))
+    evidence = {"age_band": "25_34", "test_chlamydia": "yes", "exam_contact_bleeding": "yes", "dysuria": "no"}
+    context, findings = _split(build_model(shipped_knowledge), evidence)
+    rows = engine.posteriors(engine.encode(context, findings))[:, 0]
+    for d in range(2):
+        model = build_model(shipped_knowledge, overrides={pid: v[d] for pid, v in values.items()})
+        np.testing.assert_allclose(rows[d], reference_row(model, evidence), rtol=0, atol=TOLERANCE)
+
+
+def test_tiny_network(tiny_model):
+    """The tiny fixture, with the pill unknown and a context state as a link source."""
+    evidence = {"age": "old", "lesion": "yes", "discharge": "no"}
+    np.testing.assert_allclose(
+        posteriors_given(tiny_model, [evidence])[0],
+        reference_row(tiny_model, evidence),
+        rtol=0,
+        atol=TOLERANCE,
+    )
+
+
+def test_standard_queries_clamp_one_cause_each():
+    queries = standard_queries(list(VOCAB.causes), SERIOUS)
+    assert queries.names[0] == "evidence" and not queries.clamp[0].any()
+    for i, cause in enumerate(VOCAB.causes):
+        assert queries.clamp[queries.index(cause)].tolist().count(1) == 1
+        assert queries.clamp[queries.index(cause), i] == 1
