@@ -22,7 +22,7 @@ from model.case import Case, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
 from model.network import NetworkTables, build_network, network_tables
-from model.quickscore import Queries, QuickscoreEngine
+from model.quickscore import EncodedCases, Queries, QuickscoreEngine
 from model.triage import Triage, assess_triage
 
 ENGINES = ("fast", "pgmpy")
@@ -135,6 +135,12 @@ def split_evidence(
     )
 
 
+def encode_evidence(model: DiagnosticModel, evidences: Sequence[Mapping[str, str]]) -> EncodedCases:
+    """Encode node-to-state evidence sets for the model's fast engine."""
+    pairs = [split_evidence(model, e) for e in evidences]
+    return model.fast.encode([c for c, _ in pairs], [f for _, f in pairs])
+
+
 def posteriors_given(
     model: DiagnosticModel, evidences: Sequence[Mapping[str, str]], queries: Queries | None = None
 ) -> np.ndarray:
@@ -161,9 +167,7 @@ def posteriors_given(
     >>> bool(rows[1, chlamydia] > rows[0, chlamydia])
     True
     """
-    pairs = [split_evidence(model, e) for e in evidences]
-    cases = model.fast.encode([c for c, _ in pairs], [f for _, f in pairs])
-    return model.fast.posteriors(cases, queries)[0]
+    return model.fast.posteriors(encode_evidence(model, evidences), queries)[0]
 
 
 def _probability(engine: VariableElimination, node: str, state: str, evidence: Mapping[str, str]) -> float:
@@ -206,7 +210,7 @@ def probability_none_of(model: DiagnosticModel, causes: Sequence[str], evidence:
     return probability
 
 
-def _check_possible(model: DiagnosticModel, case: Case) -> None:
+def check_possible(model: DiagnosticModel, case: Case) -> None:
     """Reject a case whose answers have probability zero under the model, naming the answer.
 
     Both engines would otherwise normalise an impossible case silently (pgmpy drops factors that
@@ -214,8 +218,7 @@ def _check_possible(model: DiagnosticModel, case: Case) -> None:
     """
     items = list(case.evidence().items())
     prefixes = [dict(items[: k + 1]) for k in range(len(items))]
-    pairs = [split_evidence(model, e) for e in prefixes]
-    joint = model.fast.joint(model.fast.encode([c for c, _ in pairs], [f for _, f in pairs]))[0, :, 0]
+    joint = model.fast.joint(encode_evidence(model, prefixes))[0, :, 0]
     for (node, _), probability in zip(items, joint, strict=True):
         if probability <= 0.0:
             section = "context" if node in case.context else "findings"
@@ -259,7 +262,7 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not isinstance(case, Case):
         case = model.parse(case)
-    _check_possible(model, case)
+    check_possible(model, case)
     evidence = case.evidence()
     kb = model.knowledge
     if engine == "pgmpy":

@@ -31,8 +31,9 @@ from model.network import AXES, NetworkTables
 
 FREE, PRESENT, ABSENT = 0, 1, 2
 LOG_FLOOR = 1e-300  # inhibitors of exactly 0 (a certain link) stay finite in log space
-PRECISION = 1e-11  # bound on a posterior's rounding error before a case is recomputed stably
+PRECISION = 1e-10  # bound on a posterior's rounding error before a case is recomputed stably
 QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
+EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
 EPSILON = np.finfo(float).eps
 
@@ -148,7 +149,7 @@ class QuickscoreEngine:
     def encode(
         self, contexts: Sequence[Mapping[str, str]], findings: Sequence[Mapping[str, bool]]
     ) -> EncodedCases:
-        """Turn cases (context id to state, finding id to True/False) into indices; absent keys are unknown."""
+        """Turn cases (context id to state, finding id to True or False) into indices; absent is unknown."""
         context = np.full((len(contexts), len(self.context)), -1, dtype=np.int64)
         for n, answers in enumerate(contexts):
             for var, state in answers.items():
@@ -165,32 +166,56 @@ class QuickscoreEngine:
     def joint(self, cases: EncodedCases, queries: Queries | None = None) -> np.ndarray:
         """Return P(query event and evidence), shape ``(draws, cases, queries)``.
 
-        Cases are grouped by which context variables are known and how many findings are
-        positive, and computed in chunks that keep the working arrays within `WORK_BUDGET`. Cases
-        whose Quickscore precision bound fails are recomputed by elimination, grouped by their
-        positive findings. The first query must be ``evidence`` (nothing clamped).
+        Each case is expanded into one row per configuration of its unknown context, with every
+        context known; rows are grouped by how many findings are positive and computed in chunks
+        that keep the working arrays within `WORK_BUDGET`, then summed back per case. Cases whose
+        Quickscore rounding bound fails are recomputed by elimination. The first query must be
+        ``evidence`` (nothing clamped).
         """
         clamp = (queries or self.queries).clamp
         draws = self.tables.draws
+        widths = np.array([self._width(known) for known in cases.context >= 0], dtype=np.int64)
+        positives = (cases.findings == 1).sum(axis=1)
+        per_row = max(len(clamp), len(self.causes))
+        largest = int(widths.max(initial=1)) * 2 ** int(positives.min(initial=0)) * per_row
+        if draws > 1 and draws * largest > WORK_BUDGET:  # many draws of a case: a few draws at a time
+            step = max(1, WORK_BUDGET // largest)
+            parts = [self._draws(slice(d, d + step)).joint(cases, queries) for d in range(0, draws, step)]
+            return np.concatenate(parts)
         result = np.zeros((draws, len(cases), len(clamp)))
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for n in range(len(cases)):
-            groups[(tuple(cases.context[n] >= 0), int((cases.findings[n] == 1).sum()))].append(n)
-        unstable_groups: dict[tuple, list[int]] = defaultdict(list)
-        for (known, positives), members in groups.items():
+        size = np.zeros_like(result)
+        narrow = widths <= EXPAND_MAX_ROWS
+        for m in np.unique(positives[narrow & (positives <= QUICKSCORE_MAX_POSITIVES)]):
+            members = np.flatnonzero(narrow & (positives == m))
+            budget = max(1, WORK_BUDGET // ((2**m) * per_row * draws))  # expanded rows per chunk
+            for chunk, rows in self._chunks(members, widths[members], budget):
+                context, counts = self._expand(cases.context[chunk], rows)
+                owner = np.repeat(np.arange(len(chunk)), counts)
+                joint, magnitude = self._quickscore(context, owner, cases.findings[chunk], clamp)
+                starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+                result[:, chunk] += np.add.reduceat(joint, starts, axis=1)
+                size[:, chunk] += np.add.reduceat(magnitude, starts, axis=1)
+        wide: dict[tuple, list[int]] = defaultdict(list)
+        for n in np.flatnonzero(~narrow & (positives <= QUICKSCORE_MAX_POSITIVES)):
+            wide[(tuple(cases.context[n] >= 0), int(positives[n]))].append(n)
+        for (known, m), members in wide.items():
             known = np.array(known, dtype=bool)
-            if positives > QUICKSCORE_MAX_POSITIVES:
-                for n in members:
-                    unstable_groups[(tuple(known), tuple(np.flatnonzero(cases.findings[n] == 1)))].append(n)
-                continue
-            width = (2**positives) * max(self._width(known), len(clamp), len(self.causes))
-            step = max(1, WORK_BUDGET // (width * draws))
+            step = max(1, WORK_BUDGET // ((2**m) * max(self._width(known), per_row) * draws))
             for start in range(0, len(members), step):
                 chunk = np.array(members[start : start + step])
-                joint, unstable = self._quickscore(cases.context[chunk], cases.findings[chunk], known, clamp)
-                result[:, chunk] = joint
-                for n in chunk[unstable]:
-                    unstable_groups[(tuple(known), tuple(np.flatnonzero(cases.findings[n] == 1)))].append(n)
+                result[:, chunk], size[:, chunk] = self._quickscore_wide(
+                    cases.context[chunk], cases.findings[chunk], known, clamp
+                )
+        evidence, evidence_size = result[..., :1], size[..., :1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            subsets = (2.0**positives)[None, :, None]
+            bound = subsets * EPSILON * (size + np.abs(result / evidence) * evidence_size) / np.abs(evidence)
+        stable = np.all((bound <= PRECISION) | (evidence_size == 0), axis=(0, 2))
+        unstable_groups: dict[tuple, list[int]] = defaultdict(list)
+        for n in np.flatnonzero(~stable | (positives > QUICKSCORE_MAX_POSITIVES)):
+            unstable_groups[
+                (tuple(cases.context[n] >= 0), tuple(np.flatnonzero(cases.findings[n] == 1)))
+            ].append(n)
         for (known, _), members in unstable_groups.items():
             known = np.array(known, dtype=bool)
             step = max(1, WORK_BUDGET // (self._width(known) * draws))
@@ -198,6 +223,50 @@ class QuickscoreEngine:
                 chunk = np.array(members[start : start + step])
                 result[:, chunk] = self._eliminate(cases.context[chunk], cases.findings[chunk], known, clamp)
         return result
+
+    def _chunks(self, members: np.ndarray, widths: np.ndarray, budget: int):
+        """Yield (cases, row range) blocks of at most ``budget`` expanded rows; a wide case is split."""
+        start = 0
+        while start < len(members):
+            if widths[start] >= budget:
+                for first in range(0, int(widths[start]), budget):
+                    yield members[start : start + 1], (first, min(first + budget, int(widths[start])))
+                start += 1
+                continue
+            stop = start + max(1, int(np.searchsorted(np.cumsum(widths[start:]), budget, side="right")))
+            yield members[start:stop], None
+            start = stop
+
+    def _expand(self, context: np.ndarray, rows: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Expand cases into one row per configuration of their unknown context; ``rows`` slices one case."""
+        blocks, counts = [], []
+        grids: dict[tuple, np.ndarray] = {}
+        for case in context:
+            unknown = tuple(np.flatnonzero(case < 0))
+            if unknown not in grids:
+                sizes = [len(self.context_states[self.context[i]]) for i in unknown]
+                grids[unknown] = (
+                    np.indices(sizes).reshape(len(unknown), -1).T if unknown else np.zeros((1, 0), int)
+                )
+            grid = grids[unknown] if rows is None else grids[unknown][rows[0] : rows[1]]
+            block = np.repeat(case[None], len(grid), axis=0)
+            block[:, list(unknown)] = grid
+            blocks.append(block)
+            counts.append(len(grid))
+        return np.concatenate(blocks), np.array(counts)
+
+    def _draws(self, draws: slice) -> QuickscoreEngine:
+        """Return the engine restricted to some draws of its tables."""
+        tables = self.tables
+        sliced = NetworkTables(
+            len(range(tables.draws)[draws]), tables.context_parent,
+            {v: a[draws] for v, a in tables.context_cpd.items()}, tables.cause_parents,
+            {c: a[draws] for c, a in tables.cause_present.items()}, tables.findings,
+            tables.finding_leak[draws], tables.cause_inhibitor[draws],
+            {v: a[draws] for v, a in tables.context_inhibitor.items()},
+        )  # fmt: skip
+        serious = [self.causes[i] for i in np.flatnonzero(self.queries.clamp[-1] == ABSENT)]
+        return QuickscoreEngine(sliced, self.context_states, self.causes, serious)
 
     def posteriors(self, cases: EncodedCases, queries: Queries | None = None) -> np.ndarray:
         """Return P(query event | evidence), shape ``(draws, cases, queries)``; NaN where P(evidence) = 0."""
@@ -209,11 +278,68 @@ class QuickscoreEngine:
     # -- the two formulations -------------------------------------------------------------------
 
     def _quickscore(
+        self, context: np.ndarray, owner: np.ndarray, findings: np.ndarray, clamp: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inclusion-exclusion over the positive findings, for rows with every context variable known.
+
+        Row r belongs to case ``owner[r]``, whose answers are ``findings[owner[r]]``; the cases must
+        share their number of positive findings. Returns P(query and evidence and the row's context)
+        and the sum of the absolute values of its terms, for the rounding bound.
+        """
+        draws, cases = self.tables.draws, len(findings)
+        m = int((findings[0] == 1).sum())
+        positives = np.argsort(findings != 1, axis=1, kind="stable")[:, :m]
+        subsets = (np.arange(2**m)[:, None] >> np.arange(m)) & 1  # (subsets, m)
+        sign = np.where(subsets.sum(axis=1) % 2, -1.0, 1.0)
+        one_hot = np.zeros((cases, m, len(self.findings)))
+        one_hot[np.arange(cases)[:, None], np.arange(m), positives] = 1.0
+        in_t = np.maximum((findings == 0)[:, None, :], np.einsum("sm,nmf->nsf", subsets, one_hot))
+        # What depends on the answers alone is computed per case, then spread to the case's rows.
+        t = np.exp(np.einsum("nsf,dcf->dnsc", in_t, self._log_q))[:, owner]
+        log_weight = np.einsum("nsf,df->dns", in_t, self._log_base)[:, owner]
+        for var, logs in self._log_context_q.items():
+            at_state = logs[:, :, context[:, self.context.index(var)]].transpose(
+                0, 2, 1
+            )  # (draws, rows, findings)
+            log_weight = log_weight + np.einsum("rsf,drf->drs", in_t[owner], at_state)
+        prior = np.ones((draws, len(context)))
+        for var, parent in self.tables.context_parent.items():
+            cpd = self.tables.context_cpd[var]
+            column = context[:, self.context.index(parent)] if parent else 0
+            prior = prior * cpd[:, context[:, self.context.index(var)], column]
+        p = np.stack([self._at_context(c, context) for c in self.causes], axis=-1)[
+            :, :, None, :
+        ]  # (d, r, 1, c)
+        free = 1 - p + p * t
+        weight = prior[:, :, None] * np.exp(log_weight) * free.prod(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            present = np.where(free > 0, p * t / free, 0.0)
+            absent = np.where(free > 0, (1 - p) / free, 0.0)
+        terms = np.empty((*weight.shape, len(clamp)))
+        single = (clamp == PRESENT).sum(axis=1) == 1
+        single &= (clamp == ABSENT).sum(axis=1) == 0
+        free_query = ~clamp.any(axis=1)
+        terms[..., free_query] = weight[..., None]
+        terms[..., single] = weight[..., None] * present[..., np.argmax(clamp[single] == PRESENT, axis=1)]
+        other = ~(single | free_query)
+        if other.any():  # several causes clamped: products of ratios, through their logs
+            masks = [(clamp[other] == state).T.astype(float) for state in (PRESENT, ABSENT)]
+            ratios = (present, absent)
+            log_ratio = sum(
+                np.log(np.maximum(r, LOG_FLOOR)) @ mask for r, mask in zip(ratios, masks, strict=True)
+            )
+            zero = sum((r == 0) @ mask for r, mask in zip(ratios, masks, strict=True)) > 0
+            terms[..., other] = np.where(zero, 0.0, weight[..., None] * np.exp(log_ratio))
+        return np.einsum("s,drsk->drk", sign, terms), np.abs(terms).sum(axis=2)
+
+    def _quickscore_wide(
         self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Inclusion-exclusion over the positive findings of cases that share which context is known.
+        """Inclusion-exclusion for cases with much unknown context, summed over it by broadcasting.
 
-        Returns the joint probabilities and, per case, whether the rounding bound failed.
+        The cases must share which context is known and their number of positive findings. Each
+        cause's factor is computed once over its own parents and broadcast over the rest of the
+        context, which beats expanding thousands of rows. Returns what `_quickscore` returns.
         """
         cases = len(context)
         positives = np.argsort(findings != 1, axis=1, kind="stable")[:, : int((findings[0] == 1).sum())]
@@ -252,13 +378,13 @@ class QuickscoreEngine:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     term = term * np.where(free[c] > 0, target / free[c], 0.0)
             terms[..., k] = term.sum(axis=axes)
-        joint = np.einsum("s,dnsk->dnk", sign, terms)
-        size = np.abs(terms).sum(axis=2)
-        evidence, evidence_size = joint[..., :1], size[..., :1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = len(sign) * EPSILON * (size + np.abs(joint / evidence) * evidence_size) / np.abs(evidence)
-        unstable = ~np.all((bound <= PRECISION) | (evidence_size == 0), axis=(0, 2))
-        return joint, unstable
+        return np.einsum("s,dnsk->dnk", sign, terms), np.abs(terms).sum(axis=2)
+
+    def _at_context(self, cause: str, context: np.ndarray) -> np.ndarray:
+        """Return P(cause present) at each row's context, shape (draws, rows)."""
+        index = tuple(context[:, self.context.index(v)] for v in self._cause_vars[cause])
+        table = self.tables.cause_present[cause]
+        return table[(slice(None), *index)] if index else np.repeat(table[:, None], len(context), axis=1)
 
     def _eliminate(
         self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray
@@ -330,8 +456,7 @@ class QuickscoreEngine:
         merged = [np.ones(1)] * len(scopes)
         for operand, scope in zip(operands, subscripts, strict=True):
             merged[scopes.index(scope)] = merged[scopes.index(scope)] * operand
-        expression = ",".join(scopes) + "->Z"
-        path = np.einsum_path(expression, *merged, optimize="greedy")[0]
+        path = np.einsum_path(",".join(scopes) + "->Z", *merged, optimize="greedy")[0][1:]
         result = np.empty((draws * cases, len(clamp)))
         for k, row in enumerate(clamp):
             clamped = list(merged)
@@ -340,7 +465,7 @@ class QuickscoreEngine:
                 scope = scopes.index(subscripts[position[c]])
                 with np.errstate(divide="ignore", invalid="ignore"):
                     clamped[scope] = clamped[scope] * np.where(free > 0, target / free, 0.0)
-            result[:, k] = np.einsum(expression, *clamped, optimize=path)
+            result[:, k] = _contract(scopes, clamped, path, "Z")
         return result.reshape(draws, cases, len(clamp))
 
     # -- shared pieces --------------------------------------------------------------------------
@@ -392,3 +517,22 @@ class QuickscoreEngine:
         for v in kept:
             shape[self.context.index(v)] = len(self.context_states[v])
         return values.reshape(*values.shape[:3], *shape)
+
+
+def _contract(
+    subscripts: Sequence[str], operands: Sequence[np.ndarray], path: Sequence[tuple], output: str
+) -> np.ndarray:
+    """Contract einsum operands along a path from `numpy.einsum_path`, one small einsum per step.
+
+    The same path serves every query of `QuickscoreEngine._eliminate`; following it directly
+    avoids `numpy.einsum` working the path out again on each call.
+    """
+    subscripts, operands = list(subscripts), list(operands)
+    for step in path:
+        taken = [(subscripts.pop(i), operands.pop(i)) for i in sorted(step, reverse=True)]
+        rest = "".join(subscripts) + output
+        letters = "".join(dict.fromkeys("".join(sub for sub, _ in taken)))
+        keep = "".join(letter for letter in letters if letter in rest)
+        operands.append(np.einsum(",".join(sub for sub, _ in taken) + "->" + keep, *(op for _, op in taken)))
+        subscripts.append(keep)
+    return np.einsum(",".join(subscripts) + "->" + output, *operands)

@@ -1,0 +1,67 @@
+"""Value of information: expected entropy reduction, checked against the law of total probability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import diagnose
+from model.inference import posterior_of, posteriors_given
+from model.questions import binary_entropy, next_questions
+
+CASE = {
+    "context": {"age_band": "under_25", "menopause": "pre", "pregnancy": "not_pregnant", "sti_risk": "yes"},
+    "findings": {"exam_contact_bleeding": True},
+}
+
+
+def test_every_unanswered_finding_is_ranked_once_highest_first(shipped_model):
+    ranked = next_questions(shipped_model, CASE)
+    findings = [q.finding for q in ranked]
+    assert "exam_contact_bleeding" not in findings
+    assert sorted(findings) == sorted(
+        f for f in shipped_model.knowledge.vocabulary.findings if f != "exam_contact_bleeding"
+    )
+    gains = [q.expected_gain for q in ranked]
+    assert gains == sorted(gains, reverse=True) and min(gains) >= 0
+
+
+def test_answers_average_back_to_the_current_posterior(shipped_model):
+    """P(c | e) = P(yes | e) P(c | e, yes) + P(no | e) P(c | e, no), for every cause and question."""
+    now = diagnose(shipped_model, CASE).posteriors
+    for q in next_questions(shipped_model, CASE):
+        for cause, value in now.items():
+            mixed = q.probability_yes * q.if_yes[cause] + (1 - q.probability_yes) * q.if_no[cause]
+            assert mixed == pytest.approx(value, abs=1e-9), (q.finding, cause)
+
+
+def test_posterior_after_an_answer_matches_pgmpy(shipped_model):
+    question = next(q for q in next_questions(shipped_model, CASE) if q.finding == "test_chlamydia")
+    evidence = {**CASE["context"], "exam_contact_bleeding": "yes", "test_chlamydia": "yes"}
+    assert question.if_yes["chlamydia"] == pytest.approx(
+        posterior_of(shipped_model, "chlamydia", evidence), abs=1e-9
+    )
+
+
+def test_expected_gain_is_the_entropy_drop(shipped_model):
+    """For "serious": H(P(any serious | e)) minus the answer-weighted entropy after the answer."""
+    evidence = {**CASE["context"], "exam_contact_bleeding": "yes"}
+    any_serious = (
+        1 - posteriors_given(shipped_model, [evidence])[0][shipped_model.fast.queries.index("none_serious")]
+    )
+    for q in next_questions(shipped_model, CASE, target="serious")[:5]:
+        after = q.probability_yes * binary_entropy(np.array(q.serious_if_yes)) + (
+            1 - q.probability_yes
+        ) * binary_entropy(np.array(q.serious_if_no))
+        assert q.expected_gain == pytest.approx(binary_entropy(np.array(any_serious)) - after, abs=1e-9)
+
+
+def test_a_chlamydia_test_is_worth_more_than_asking_about_bruising(shipped_model):
+    """Contact bleeding in a young woman at higher STI risk: the NAAT discriminates, bruising hardly."""
+    gains = {q.finding: q.expected_gain for q in next_questions(shipped_model, CASE)}
+    assert gains["test_chlamydia"] > 10 * gains["easy_bruising"]
+
+
+def test_unknown_target_is_refused(shipped_model):
+    with pytest.raises(ValueError, match="target must be one of"):
+        next_questions(shipped_model, CASE, target="everything")
