@@ -1,4 +1,4 @@
-"""The command line: ``python -m model diagnose | parameters | evaluate | calibration | export``.
+"""The command line: ``python -m model diagnose | next-questions | sensitivity | parameters | ...``.
 
 A stable contract that other tools and tests call. Results go to standard output; any bad input
 (a file, a case, an option) gives one line on standard error and exit status 2, never a traceback.
@@ -13,14 +13,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+import pandas as pd
+
+from model.batch import CHUNK_ROWS, score
 from model.calibration import calibrate, load_targets
 from model.errors import ModelInputError
 from model.evaluation import evaluate, load_vignettes, summarise
 from model.export import EXPORT_FORMATS, export_network
 from model.inference import DiagnosticModel, build_model, diagnose
-from model.present import calibration_text, diagnosis_record, diagnosis_text, evaluation_text
+from model.present import (
+    calibration_text,
+    diagnosis_record,
+    diagnosis_text,
+    evaluation_text,
+    questions_record,
+    questions_text,
+    tornado_text,
+)
+from model.questions import TARGETS, next_questions
+from model.sensitivity import tornado
+from model.uncertainty import DEFAULT_DRAWS, DEFAULT_LEVEL, posterior_intervals
 
 EXIT_BAD_INPUT = 2
+TABLE_FORMATS = (".csv", ".parquet")
 
 
 class UsageError(ModelInputError):
@@ -62,18 +77,41 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability between 0 and 1, e.g. 0.9")
+    return value
+
+
 def _model(args: argparse.Namespace) -> DiagnosticModel:
     return build_model(overrides=_overrides(args.set), priors_path=args.priors)
 
 
 def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = _model(args)
+    if args.batch and Path(args.case).suffix.lower() in TABLE_FORMATS:
+        return _score_table(model, args, out, err)
     if not args.batch:
         result = diagnose(model, _read_json(_read_text(args.case), args.case))
+        intervals = (
+            posterior_intervals(model, result.case, args.draws, args.level, args.seed)
+            if args.intervals
+            else None
+        )
         text = (
-            diagnosis_text(result, model.knowledge)
+            diagnosis_text(result, model.knowledge, intervals)
             if args.format == "text"
-            else json.dumps(diagnosis_record(result))
+            else json.dumps(diagnosis_record(result, intervals))
         )
         print(text, file=out)
         return 0
@@ -90,6 +128,64 @@ def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             record, status = {"error": message}, EXIT_BAD_INPUT
         print(json.dumps({"line": number, **record}), file=out)
     return status
+
+
+def _read_table(path: str) -> pd.DataFrame:
+    try:
+        if Path(path).suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: cannot read (No such file or directory)") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise UsageError(f"{path}: cannot read as a table ({str(exc).splitlines()[0]})") from None
+
+
+def _score_table(model: DiagnosticModel, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Score a CSV or Parquet cohort with the vectorised engine; write CSV or Parquet."""
+    frame = _read_table(args.case)
+    if args.id:
+        if args.id not in frame:
+            raise UsageError(f"--id {args.id}: no such column in {args.case}")
+        frame = frame.set_index(args.id)
+    scored = score(model, frame, progress=len(frame) > CHUNK_ROWS)
+    if args.output and Path(args.output).suffix.lower() == ".parquet":
+        scored.to_parquet(args.output)
+    elif args.output:
+        scored.to_csv(args.output)
+    else:
+        scored.to_csv(out)
+    if args.output:
+        print(f"scored {len(scored)} cases into {args.output}", file=err)
+    return 0
+
+
+def _next_questions(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    model = _model(args)
+    values = next_questions(model, _read_json(_read_text(args.case), args.case), args.target)
+    if args.format == "json":
+        print(
+            json.dumps({"target": args.target, "questions": questions_record(values[: args.top])}), file=out
+        )
+    else:
+        print(questions_text(values, model.knowledge, args.top), file=out)
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    model = _model(args)
+    if args.cause not in model.knowledge.vocabulary.causes:
+        raise UsageError(f"--cause {args.cause}: not a cause id (see priors/vocabulary.yaml)")
+    table = tornado(model, _read_json(_read_text(args.case), args.case), args.cause)
+    if args.format == "json":
+        rows = table.head(args.top).reset_index().to_dict(orient="records")
+        print(
+            json.dumps({"cause": args.cause, "posterior": table.attrs["posterior"], "parameters": rows}),
+            file=out,
+        )
+    else:
+        print(tornado_text(table, model.knowledge, args.cause, args.top), file=out)
+    return 0
 
 
 def _parameters(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -162,9 +258,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--format", choices=("json", "text"), default="json")
     run.add_argument(
-        "--batch", action="store_true", help="one case per line in, one JSON result per line out"
+        "--batch", action="store_true",
+        help="CASES.jsonl: one JSON result per line; CASES.csv or .parquet: a table of probabilities",
+    )  # fmt: skip
+    run.add_argument(
+        "--output", metavar="PATH", help="with a CSV or Parquet batch: write here (.csv or .parquet)"
     )
+    run.add_argument(
+        "--id", metavar="COLUMN", help="with a CSV or Parquet batch: the column identifying each case"
+    )
+    run.add_argument(
+        "--intervals", action="store_true", help="add credible intervals over the uncertainty of the priors"
+    )
+    run.add_argument(
+        "--draws", type=_positive_int, default=DEFAULT_DRAWS, help="parameter draws for --intervals"
+    )
+    run.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help="interval mass, e.g. 0.9")
+    run.add_argument("--seed", type=int, default=0, help="seed of the parameter draws")
     run.set_defaults(handler=_diagnose)
+    ask = commands.add_parser(
+        "next-questions", parents=[shared], help="unanswered findings ranked by how much they would tell"
+    )
+    ask.add_argument("case", metavar="CASE", help="CASE.json; - reads standard input")
+    ask.add_argument("--target", choices=TARGETS, default="differential")
+    ask.add_argument("--top", type=_positive_int, default=10)
+    ask.add_argument("--format", choices=("text", "json"), default="text")
+    ask.set_defaults(handler=_next_questions)
+    sens = commands.add_parser(
+        "sensitivity", parents=[shared], help="the parameters that move one cause's posterior most"
+    )
+    sens.add_argument("case", metavar="CASE", help="CASE.json; - reads standard input")
+    sens.add_argument("--cause", required=True, help="a cause id")
+    sens.add_argument("--top", type=_positive_int, default=15)
+    sens.add_argument("--format", choices=("text", "json"), default="text")
+    sens.set_defaults(handler=_sensitivity)
     params = commands.add_parser(
         "parameters", parents=[shared], help="every number in the knowledge base, with its source"
     )

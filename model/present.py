@@ -18,6 +18,7 @@ from model.explain import Contribution
 from model.inference import Diagnosis
 from model.knowledge import Knowledge
 from model.network import cause_parents, finding_parents
+from model.questions import QuestionValue
 from model.triage import RedFlag, Triage
 
 SEEK_CARE = (
@@ -46,16 +47,28 @@ def format_probability(p: float) -> str:
     return f"{p * 100:.2g}% (1 in {rounded:,.0f})"
 
 
-def diagnosis_record(diagnosis: Diagnosis) -> dict[str, Any]:
+def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None) -> dict[str, Any]:
     """Return the JSON object of ``python -m model diagnose``.
 
     Keys: ``posteriors`` and ``priors`` (cause id to probability), ``ranking`` (cause ids, most
     probable first), ``no_cause_found``, ``triage`` (``level``, ``label``, ``action``, ``reasons``,
     ``advice``), ``red_flags`` (each with ``id``, ``message``, ``level``, ``source``) and ``case``
-    (the case as understood).
+    (the case as understood); with ``intervals`` (from `model.uncertainty.posterior_intervals`),
+    also ``intervals`` (cause id to ``low``, ``median``, ``high`` and ``level``).
     """
     triage = diagnosis.triage
-    return {
+    extra = {}
+    if intervals is not None:
+        extra["intervals"] = {
+            cause: {
+                "low": float(row.low),
+                "median": float(row["median"]),
+                "high": float(row.high),
+                "level": float(intervals.attrs["level"]),
+            }
+            for cause, row in intervals.iterrows()
+        }
+    return extra | {
         "posteriors": dict(diagnosis.posteriors),
         "ranking": diagnosis.ranking,
         "priors": dict(diagnosis.priors),
@@ -94,8 +107,11 @@ def triage_text(triage: Triage) -> str:
     return "\n".join(lines)
 
 
-def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge) -> str:
+def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.DataFrame | None = None) -> str:
     """Return a readable table of the differential, most probable first, with the context-only prior.
+
+    With ``intervals`` (from `model.uncertainty.posterior_intervals`) each cause also shows its
+    credible interval over the uncertainty of the numbers in ``priors/``.
 
     Examples
     --------
@@ -108,13 +124,74 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge) -> str:
     causes = knowledge.vocabulary.causes
     width = max(len(c.label) for c in causes.values())
     lines = [triage_text(diagnosis.triage), ""]
-    lines += [f"{'Cause':<{width}}  {'Now':>22}  {'Context only':>22}"]
+    header = f"{'Cause':<{width}}  {'Now':>22}  {'Context only':>22}"
+    if intervals is not None:
+        header += f"  {str(round(100 * intervals.attrs['level'])) + '% credible interval':>26}"
+    lines += [header]
     for cause in diagnosis.ranking:
         now = format_probability(diagnosis.posteriors[cause])
         before = format_probability(diagnosis.priors[cause])
-        lines.append(f"{causes[cause].label:<{width}}  {now:>22}  {before:>22}")
+        line = f"{causes[cause].label:<{width}}  {now:>22}  {before:>22}"
+        if intervals is not None:
+            low, high = intervals.loc[cause, ["low", "high"]]
+            line += f"  {format_interval(low, high):>26}"
+        lines.append(line)
     lines.append(f"{'No modelled cause found':<{width}}  {format_probability(diagnosis.no_cause_found):>22}")
     lines += ["", _describe_case(diagnosis, knowledge), "", SEEK_CARE]
+    return "\n".join(lines)
+
+
+def format_interval(low: float, high: float) -> str:
+    """Write an interval of probabilities as percentages.
+
+    Examples
+    --------
+    >>> format_interval(0.012, 0.2345)
+    '1.2% to 23.4%'
+    """
+    return f"{low:.1%} to {high:.1%}"
+
+
+def questions_text(values: Sequence[QuestionValue], knowledge: Knowledge, top: int = 10) -> str:
+    """Return the most useful next questions, with what each answer would do to the leading causes."""
+    findings, causes = knowledge.vocabulary.findings, knowledge.vocabulary.causes
+    lines = ["Questions that would most reduce the uncertainty, most useful first:", ""]
+    for rank, q in enumerate(values[:top], start=1):
+        leading_yes = max(q.if_yes, key=q.if_yes.get)
+        leading_no = max(q.if_no, key=q.if_no.get)
+        lines.append(f"{rank:>2}. {findings[q.finding].question}  (expected gain {q.expected_gain:.3f} bits)")
+        lines.append(f"    chance of yes {format_probability(q.probability_yes)}")
+        lines.append(f"    if yes: {causes[leading_yes].label} {format_probability(q.if_yes[leading_yes])}")
+        lines.append(f"    if no:  {causes[leading_no].label} {format_probability(q.if_no[leading_no])}")
+    lines += ["", "Red flags are always asked about, whatever their rank here.", SEEK_CARE]
+    return "\n".join(lines)
+
+
+def questions_record(values: Sequence[QuestionValue]) -> list[dict[str, Any]]:
+    """Return the JSON rows of ``python -m model next-questions``."""
+    return [
+        {"finding": q.finding, "expected_gain": q.expected_gain, "probability_yes": q.probability_yes,
+         "if_yes": dict(q.if_yes), "if_no": dict(q.if_no),
+         "any_serious_if_yes": q.serious_if_yes, "any_serious_if_no": q.serious_if_no}
+        for q in values
+    ]  # fmt: skip
+
+
+def tornado_text(table: pd.DataFrame, knowledge: Knowledge, cause: str, top: int = 15) -> str:
+    """Return a tornado table as text: the parameters that move one cause's posterior most."""
+    label = knowledge.vocabulary.causes[cause].label
+    lines = [
+        f"{label}: {format_probability(table.attrs['posterior'])} with the cited values.",
+        "Each number set to the ends of its 95% interval, one at a time, widest swing first:",
+        "",
+    ]
+    width = max((len(pid) for pid in table.index[:top]), default=10)
+    lines.append(f"{'Parameter':<{width}}  {'value':>8}  {'at low end':>22}  {'at high end':>22}")
+    for pid, row in table.head(top).iterrows():
+        lines.append(
+            f"{pid:<{width}}  {row.value:>8.4g}  {format_probability(row.at_low):>22}  "
+            f"{format_probability(row.at_high):>22}"
+        )
     return "\n".join(lines)
 
 

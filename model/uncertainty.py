@@ -99,7 +99,7 @@ def posterior_intervals(
     -------
     pandas.DataFrame
         Indexed by cause id (most probable first), with ``posterior`` (at the knowledge base's own
-        values), ``low``, ``median`` and ``high``.
+        values), ``low``, ``median`` and ``high``; ``attrs`` holds ``level``, ``draws`` and ``seed``.
 
     Examples
     --------
@@ -128,4 +128,6 @@ def posterior_intervals(
         {"posterior": point[columns], "low": low, "median": median, "high": high},
         index=pd.Index(causes, name="cause"),
     )
-    return table.sort_values("posterior", ascending=False)
+    table = table.sort_values("posterior", ascending=False)
+    table.attrs.update(level=level, draws=draws, seed=seed)
+    return table

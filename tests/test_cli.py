@@ -167,3 +167,53 @@ def test_python_dash_m_model_runs_as_a_program(tmp_path):
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr and bad.stderr.startswith("error: -: not valid JSON")
+
+
+def test_diagnose_with_intervals_adds_them_to_json_and_text(tmp_path):
+    case = write(tmp_path, "case.json", json.dumps({"findings": {"test_chlamydia": True}}))
+    status, out, _ = run("diagnose", case, "--intervals", "--draws", "200", "--seed", "3")
+    interval = json.loads(out)["intervals"]["chlamydia"]
+    assert status == 0 and interval["level"] == 0.9 and interval["low"] < interval["high"]
+    status, text, _ = run("diagnose", case, "--intervals", "--draws", "200", "--format", "text")
+    assert status == 0 and "90% credible interval" in text
+
+
+def test_next_questions_ranks_findings(tmp_path):
+    case = write(tmp_path, "case.json", json.dumps({"context": {"age_band": "under_25"}, "findings": {}}))
+    status, out, _ = run("next-questions", case, "--format", "json", "--top", "5")
+    result = json.loads(out)
+    assert status == 0 and result["target"] == "differential" and len(result["questions"]) == 5
+    gains = [q["expected_gain"] for q in result["questions"]]
+    assert gains == sorted(gains, reverse=True)
+    status, text, _ = run("next-questions", case, "--target", "serious")
+    assert status == 0 and "Red flags are always asked about" in text
+
+
+def test_sensitivity_lists_parameters_widest_swing_first(tmp_path):
+    case = write(tmp_path, "case.json", json.dumps({"findings": {"test_chlamydia": True}}))
+    status, out, _ = run("sensitivity", case, "--cause", "chlamydia", "--format", "json", "--top", "4")
+    result = json.loads(out)
+    swings = [row["swing"] for row in result["parameters"]]
+    assert status == 0 and len(swings) == 4 and swings == sorted(swings, reverse=True)
+    status, _, err = run("sensitivity", case, "--cause", "flu")
+    assert status == 2 and "--cause flu: not a cause id" in err
+
+
+def test_batch_scores_a_csv_cohort_into_csv_and_parquet(tmp_path):
+    cohort = write(tmp_path, "cohort.csv", "id,age_band,test_chlamydia\na,25_34,yes\nb,,\n")
+    status, out, _ = run("diagnose", "--batch", cohort, "--id", "id")
+    lines = out.splitlines()
+    assert status == 0 and lines[0].startswith("id,ectropion,") and lines[1].startswith("a,")
+    target = tmp_path / "scored.parquet"
+    status, _, err = run("diagnose", "--batch", cohort, "--id", "id", "--output", str(target))
+    import pandas as pd
+
+    scored = pd.read_parquet(target)
+    assert status == 0 and "scored 2 cases" in err
+    assert scored.loc["a", "chlamydia"] > scored.loc["b", "chlamydia"]
+
+
+def test_batch_with_a_bad_column_exits_2_naming_it(tmp_path):
+    cohort = write(tmp_path, "cohort.csv", "age,test_chlamydia\n25_34,yes\n")
+    status, out, err = run("diagnose", "--batch", cohort)
+    assert status == 2 and out == "" and err.count("\n") == 1 and "column age:" in err
