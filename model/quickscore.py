@@ -35,6 +35,7 @@ PRECISION = 1e-10  # bound on a posterior's rounding error before a case is reco
 QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
+TABULATE_LIMIT = 10_000_000  # elements of the per-context tables of P(context) and P(cause | context)
 EPSILON = np.finfo(float).eps
 
 
@@ -143,6 +144,7 @@ class QuickscoreEngine:
         }
         self._cause_vars = {c: tables.cause_parents[c] for c in self.causes}
         self._linked = tables.cause_inhibitor != 1.0  # (draws, causes, findings)
+        self._tabulated: tuple[np.ndarray, np.ndarray] | None = None  # filled on first use
 
     # -- encoding -------------------------------------------------------------------------------
 
@@ -286,7 +288,7 @@ class QuickscoreEngine:
         share their number of positive findings. Returns P(query and evidence and the row's context)
         and the sum of the absolute values of its terms, for the rounding bound.
         """
-        draws, cases = self.tables.draws, len(findings)
+        cases = len(findings)
         m = int((findings[0] == 1).sum())
         positives = np.argsort(findings != 1, axis=1, kind="stable")[:, :m]
         subsets = (np.arange(2**m)[:, None] >> np.arange(m)) & 1  # (subsets, m)
@@ -302,14 +304,8 @@ class QuickscoreEngine:
                 0, 2, 1
             )  # (draws, rows, findings)
             log_weight = log_weight + np.einsum("rsf,drf->drs", in_t[owner], at_state)
-        prior = np.ones((draws, len(context)))
-        for var, parent in self.tables.context_parent.items():
-            cpd = self.tables.context_cpd[var]
-            column = context[:, self.context.index(parent)] if parent else 0
-            prior = prior * cpd[:, context[:, self.context.index(var)], column]
-        p = np.stack([self._at_context(c, context) for c in self.causes], axis=-1)[
-            :, :, None, :
-        ]  # (d, r, 1, c)
+        prior, p = self._context_terms(context)
+        p = p[:, :, None, :]  # (draws, rows, 1, causes)
         free = 1 - p + p * t
         weight = prior[:, :, None] * np.exp(log_weight) * free.prod(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -379,6 +375,32 @@ class QuickscoreEngine:
                     term = term * np.where(free[c] > 0, target / free[c], 0.0)
             terms[..., k] = term.sum(axis=axes)
         return np.einsum("s,dnsk->dnk", sign, terms), np.abs(terms).sum(axis=2)
+
+    def _context_terms(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(context) and P(each cause present | context) for rows with every context known.
+
+        For one draw (or a few) both are tabulated once over every context configuration, so a
+        row costs one lookup; for many draws they are computed per row.
+        """
+        sizes = [len(self.context_states[v]) for v in self.context]
+        if (
+            self._tabulated is None
+            and self.tables.draws * int(np.prod(sizes)) * len(self.causes) <= TABULATE_LIMIT
+        ):
+            grid = np.indices(sizes).reshape(len(sizes), -1).T
+            self._tabulated = self._compute_context_terms(grid)
+        if self._tabulated is not None:
+            flat = np.ravel_multi_index(tuple(context.T), sizes)
+            return self._tabulated[0][:, flat], self._tabulated[1][:, flat]
+        return self._compute_context_terms(context)
+
+    def _compute_context_terms(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        prior = np.ones((self.tables.draws, len(context)))
+        for var, parent in self.tables.context_parent.items():
+            cpd = self.tables.context_cpd[var]
+            column = context[:, self.context.index(parent)] if parent else 0
+            prior = prior * cpd[:, context[:, self.context.index(var)], column]
+        return prior, np.stack([self._at_context(c, context) for c in self.causes], axis=-1)
 
     def _at_context(self, cause: str, context: np.ndarray) -> np.ndarray:
         """Return P(cause present) at each row's context, shape (draws, rows)."""
