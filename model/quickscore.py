@@ -33,6 +33,8 @@ FREE, PRESENT, ABSENT = 0, 1, 2
 LOG_FLOOR = 1e-300  # inhibitors of exactly 0 (a certain link) stay finite in log space
 PRECISION = 1e-10  # bound on a posterior's rounding error before a case is recomputed stably
 QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
+ENUMERATE_MAX_CAUSES = 12  # linked causes beyond this are left to elimination
+ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations, per case
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
 TABULATE_LIMIT = 10_000_000  # elements of the per-context tables of P(context) and P(cause | context)
@@ -187,8 +189,10 @@ class QuickscoreEngine:
         result = np.zeros((draws, len(cases), len(clamp)))
         size = np.zeros_like(result)
         narrow = widths <= EXPAND_MAX_ROWS
-        for m in np.unique(positives[narrow & (positives <= QUICKSCORE_MAX_POSITIVES)]):
-            members = np.flatnonzero(narrow & (positives == m))
+        linked = ((cases.findings == 1).astype(float) @ self._linked.any(axis=0).T.astype(float)) > 0
+        direct = positives > QUICKSCORE_MAX_POSITIVES  # inclusion-exclusion would surely cancel
+        for m in np.unique(positives[narrow & ~direct]):
+            members = np.flatnonzero(narrow & ~direct & (positives == m))
             budget = max(1, WORK_BUDGET // ((2**m) * per_row * draws))  # expanded rows per chunk
             for chunk, rows in self._chunks(members, widths[members], budget):
                 context, counts = self._expand(cases.context[chunk], rows)
@@ -198,7 +202,7 @@ class QuickscoreEngine:
                 result[:, chunk] += np.add.reduceat(joint, starts, axis=1)
                 size[:, chunk] += np.add.reduceat(magnitude, starts, axis=1)
         wide: dict[tuple, list[int]] = defaultdict(list)
-        for n in np.flatnonzero(~narrow & (positives <= QUICKSCORE_MAX_POSITIVES)):
+        for n in np.flatnonzero(~narrow & ~direct):
             wide[(tuple(cases.context[n] >= 0), int(positives[n]))].append(n)
         for (known, m), members in wide.items():
             known = np.array(known, dtype=bool)
@@ -213,12 +217,29 @@ class QuickscoreEngine:
             subsets = (2.0**positives)[None, :, None]
             bound = subsets * EPSILON * (size + np.abs(result / evidence) * evidence_size) / np.abs(evidence)
         stable = np.all((bound <= PRECISION) | (evidence_size == 0), axis=(0, 2))
-        unstable_groups: dict[tuple, list[int]] = defaultdict(list)
-        for n in np.flatnonzero(~stable | (positives > QUICKSCORE_MAX_POSITIVES)):
-            unstable_groups[
-                (tuple(cases.context[n] >= 0), tuple(np.flatnonzero(cases.findings[n] == 1)))
-            ].append(n)
-        for (known, _), members in unstable_groups.items():
+        by_linked: dict[tuple, list[int]] = defaultdict(list)
+        for n in np.flatnonzero(~stable | direct):
+            by_linked[tuple(np.flatnonzero(linked[n]))].append(n)
+        eliminate: dict[tuple, list[int]] = defaultdict(list)
+        for linked, members in by_linked.items():
+            members = np.array(members)
+            affordable = widths[members] * 2 ** len(linked) <= ENUMERATE_MAX_TERMS
+            if len(linked) <= ENUMERATE_MAX_CAUSES:
+                budget = max(1, WORK_BUDGET // ((2 ** len(linked)) * per_row * draws))
+                chosen = members[affordable]
+                result[:, chosen] = 0.0  # a wide case comes in several row blocks, summed below
+                for chunk, rows in self._chunks(chosen, widths[chosen], budget):
+                    context, counts = self._expand(cases.context[chunk], rows)
+                    owner = np.repeat(np.arange(len(chunk)), counts)
+                    joint = self._enumerate(context, owner, cases.findings[chunk], np.array(linked, dtype=int), clamp)
+                    result[:, chunk] += np.add.reduceat(
+                        joint, np.concatenate([[0], np.cumsum(counts)[:-1]]), axis=1
+                    )
+                members = members[~affordable]
+            for n in members:
+                key = (tuple(cases.context[n] >= 0), tuple(np.flatnonzero(cases.findings[n] == 1)))
+                eliminate[key].append(n)
+        for (known, _), members in eliminate.items():
             known = np.array(known, dtype=bool)
             step = max(1, WORK_BUDGET // (self._width(known) * draws))
             for start in range(0, len(members), step):
@@ -407,6 +428,66 @@ class QuickscoreEngine:
         index = tuple(context[:, self.context.index(v)] for v in self._cause_vars[cause])
         table = self.tables.cause_present[cause]
         return table[(slice(None), *index)] if index else np.repeat(table[:, None], len(context), axis=1)
+
+    def _enumerate(
+        self,
+        context: np.ndarray,
+        owner: np.ndarray,
+        findings: np.ndarray,
+        linked: np.ndarray,
+        clamp: np.ndarray,
+    ) -> np.ndarray:
+        """Sum over the states of the causes linked to the positive findings, for rows with known context.
+
+        Every term is positive, so the result is exact to rounding whatever the number of positive
+        findings; the cost is exponential in the number of linked causes instead. Row r belongs to
+        case ``owner[r]``; the cases' positive findings must all link to exactly ``linked``.
+        """
+        configs = ((np.arange(2 ** len(linked))[:, None] >> np.arange(len(linked))) & 1).astype(float)
+        negatives = (findings == 0).astype(float)
+        log_t = np.einsum("nf,dcf->dnc", negatives, self._log_q)[:, owner]  # (draws, rows, causes)
+        log_base = np.einsum("nf,df->dn", negatives, self._log_base)[:, owner]
+        log_yes_base = np.broadcast_to(self._log_base[:, None, :], (*log_base.shape, len(self.findings)))
+        for var, logs in self._log_context_q.items():
+            at_state = logs[:, :, context[:, self.context.index(var)]].transpose(
+                0, 2, 1
+            )  # (draws, rows, findings)
+            log_base = log_base + np.einsum("rf,drf->dr", negatives[owner], at_state)
+            log_yes_base = log_yes_base + at_state
+        prior, p = self._context_terms(context)
+        t = np.exp(log_t)
+        free = 1 - p + p * t
+        others = np.ones(len(self.causes), dtype=bool)
+        others[linked] = False
+        weight = prior * np.exp(log_base) * free[..., others].prod(axis=-1)  # (draws, rows)
+        on, off = p[..., linked] * t[..., linked], 1 - p[..., linked]
+        log_on, log_off = np.log(np.maximum(on, LOG_FLOOR)), np.log(np.maximum(off, LOG_FLOOR))
+        log_config = np.einsum("ck,drk->drc", configs, log_on - log_off) + log_off.sum(axis=-1)[..., None]
+        impossible = np.einsum("ck,drk->drc", configs, (on == 0).astype(float)) + np.einsum(
+            "ck,drk->drc", 1 - configs, (off == 0).astype(float)
+        )  # a cause of probability 0 (or 1) keeps its configurations at exactly 0
+        terms = np.where(
+            impossible > 0, 0.0, weight[..., None] * np.exp(log_config)
+        )  # (draws, rows, configs)
+        positive_rows = findings[owner] == 1  # cases may differ in which positive findings they have
+        for j in np.flatnonzero(positive_rows.any(axis=0)):
+            inhibition = np.exp(configs @ self._log_q[:, linked, j].T).T  # (draws, configs)
+            yes = 1 - np.exp(log_yes_base[:, :, j])[..., None] * inhibition[:, None, :]
+            terms = terms * np.where(positive_rows[None, :, j, None], yes, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            present = np.where(free > 0, p * t / free, 0.0)
+            absent = np.where(free > 0, (1 - p) / free, 0.0)
+        result = np.empty((*weight.shape, len(clamp)))
+        index = np.arange(len(configs))  # configuration c has linked cause i present iff bit i of c is set
+        bits = 1 << np.arange(len(linked))
+        for k, row in enumerate(clamp):
+            wanted_on, wanted_off = bits[row[linked] == PRESENT].sum(), bits[row[linked] == ABSENT].sum()
+            consistent = ((index & wanted_on) == wanted_on) & ((index & wanted_off) == 0)
+            factor = np.ones(weight.shape)
+            for c in np.flatnonzero((row != FREE) & others):
+                factor = factor * (present[..., c] if row[c] == PRESENT else absent[..., c])
+            result[..., k] = (terms @ consistent.astype(float)) * factor
+        return result
 
     def _eliminate(
         self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray

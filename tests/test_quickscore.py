@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -140,3 +141,38 @@ def test_standard_queries_clamp_one_cause_each():
     for i, cause in enumerate(VOCAB.causes):
         assert queries.clamp[queries.index(cause)].tolist().count(1) == 1
         assert queries.clamp[queries.index(cause), i] == 1
+
+
+def test_a_wide_case_computed_in_row_blocks_is_summed_whole(shipped_model):
+    """Unknown context expands to 720 rows here, more than one block holds: the blocks must add up."""
+    evidence = {
+        "age_band": "under_25",
+        "menopause": "pre",
+        "faintness": "yes",
+        "test_gonorrhea": "yes",
+        "recurrent": "yes",
+    }
+    np.testing.assert_allclose(
+        posteriors_given(shipped_model, [evidence])[0],
+        reference_row(shipped_model, evidence),
+        rtol=0,
+        atol=TOLERANCE,
+    )
+
+
+@pytest.mark.parametrize(
+    ("precision", "enumerate_up_to"),
+    [(0.0, 12), (0.0, -1)],
+    ids=["every case enumerated", "every case eliminated"],
+)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(evidence=evidence_sets(max_findings=8))
+def test_each_stable_path_matches_pgmpy_on_its_own(
+    shipped_model, monkeypatch, precision, enumerate_up_to, evidence
+):
+    """Force every case off inclusion-exclusion, to enumeration or to elimination, and check each alone."""
+    assume(possible(shipped_model, evidence))
+    monkeypatch.setattr(quickscore, "PRECISION", precision)
+    monkeypatch.setattr(quickscore, "ENUMERATE_MAX_CAUSES", enumerate_up_to)
+    fast = posteriors_given(shipped_model, [evidence])[0]
+    np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
