@@ -25,8 +25,11 @@ from model.present import (
     diagnosis_record,
     diagnosis_text,
     differential_frame,
+    format_probability,
     network_dot,
 )  # fmt: skip
+from model.questions import TARGETS, next_questions
+from model.uncertainty import posterior_intervals
 
 st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layout="wide")
 BANNER = {
@@ -37,6 +40,7 @@ BANNER = {
     "self_care": st.success,
 }
 ANSWERS = {UNKNOWN: "Unknown", "yes": "Yes", "no": "No"}
+INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
 
 
 def priors_folder() -> str | None:
@@ -171,9 +175,44 @@ with right:
         .mark_tick(color="black", thickness=2)
         .encode(x="prior:Q", y=alt.Y("label:N", sort=None))
     )
-    st.altair_chart(bars + ticks, width="stretch")
+    chart = bars + ticks
+    show_intervals = st.checkbox(
+        "Show how sure the numbers are (90% credible interval)", key="intervals",
+        help=f"Redraws every cited number {INTERVAL_DRAWS} times from its published uncertainty and shows "
+        "where 90% of the resulting probabilities fall.",
+    )  # fmt: skip
+    if show_intervals:
+        spread = posterior_intervals(model, result.case, draws=INTERVAL_DRAWS)
+        frame = frame.merge(spread[["low", "high"]], left_on="cause", right_index=True)
+        chart += alt.Chart(frame).mark_rule(color="black", strokeWidth=1.5).encode(
+            x="low:Q", x2="high:Q", y=alt.Y("label:N", sort=None),
+            tooltip=["label", alt.Tooltip("low:Q", format=".1%"), alt.Tooltip("high:Q", format=".1%")],
+        )  # fmt: skip
+    st.altair_chart(chart, width="stretch")
     st.caption(
         f"No modelled cause found: {result.no_cause_found:.1%}. Probabilities of being present; several causes can coexist."
+        + (
+            " Black lines: 90% credible intervals over the uncertainty of the cited numbers."
+            if show_intervals
+            else ""
+        )
+    )
+
+    st.subheader("What to ask next")
+    target = st.radio(
+        "Most useful for", TARGETS, horizontal=True, key="question_target",
+        format_func={"differential": "the whole differential", "serious": "whether a serious cause is present"}.get,
+    )  # fmt: skip
+    ranked = next_questions(model, result.case, target)[:5]
+    st.dataframe(pd.DataFrame([
+        {"Question": vocab.findings[q.finding].question, "Chance of yes": format_probability(q.probability_yes),
+         "Expected gain (bits)": round(q.expected_gain, 3),
+         "If yes, leading cause": vocab.causes[max(q.if_yes, key=q.if_yes.get)].label,
+         "If no, leading cause": vocab.causes[max(q.if_no, key=q.if_no.get)].label}
+        for q in ranked
+    ]), hide_index=True)  # fmt: skip
+    st.caption(
+        "Ranked by how much the answer is expected to reduce the uncertainty. Red flags are always asked about."
     )
 
     st.subheader("Why")

@@ -11,8 +11,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from model.case import Case
-from model.inference import DiagnosticModel, posterior_of
+from model.inference import DiagnosticModel, posteriors_given
 
 LOGIT_LIMIT = 1e-12  # keeps log-odds finite for causes that are impossible or certain
 
@@ -74,15 +76,21 @@ def contributions(model: DiagnosticModel, case: Case, cause: str) -> list[Contri
     >>> [round(c.likelihood_ratio) > 10 for c in contributions(model, case, "chlamydia")]
     [True]
     """
-    evidence = dict(case.context)
-    before = posterior_of(model, cause, evidence)
+    column = model.fast.queries.index(cause)
+    posteriors = _prefix_posteriors(model, case)[:, column]
     steps = []
-    for finding, answer in case.findings.items():
-        evidence[finding] = "yes" if answer else "no"
-        after = posterior_of(model, cause, evidence)
+    for i, (finding, answer) in enumerate(case.findings.items()):
+        before, after = float(posteriors[i]), float(posteriors[i + 1])
         steps.append(Contribution(finding, answer, before, after, _logit(after) - _logit(before)))
-        before = after
     return steps
+
+
+def _prefix_posteriors(model: DiagnosticModel, case: Case) -> np.ndarray:
+    """Posteriors after the context alone, then after each answer in turn: one fast-engine batch."""
+    evidence = [dict(case.context)]
+    for finding, answer in case.findings.items():
+        evidence.append({**evidence[-1], finding: "yes" if answer else "no"})
+    return posteriors_given(model, evidence)
 
 
 def trajectory(model: DiagnosticModel, case: Case, causes: Sequence[str]) -> list[dict[str, float]]:
@@ -91,9 +99,5 @@ def trajectory(model: DiagnosticModel, case: Case, causes: Sequence[str]) -> lis
     Row 0 is the context alone; row k has the first k answers. For teaching: the differential as
     the evidence accumulates.
     """
-    evidence = dict(case.context)
-    rows = [{c: posterior_of(model, c, evidence) for c in causes}]
-    for finding, answer in case.findings.items():
-        evidence[finding] = "yes" if answer else "no"
-        rows.append({c: posterior_of(model, c, evidence) for c in causes})
-    return rows
+    queries = model.fast.queries
+    return [{c: float(row[queries.index(c)]) for c in causes} for row in _prefix_posteriors(model, case)]

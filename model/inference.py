@@ -262,10 +262,10 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not isinstance(case, Case):
         case = model.parse(case)
-    check_possible(model, case)
     evidence = case.evidence()
     kb = model.knowledge
     if engine == "pgmpy":
+        check_possible(model, case)
         triage = assess_triage(
             kb.red_flags, kb.sources, case, lambda cause, seen: posterior_of(model, cause, seen)
         )
@@ -285,6 +285,8 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
             known[key] = posteriors_given(model, [seen])[0]
         return known[key]
 
+    if np.isnan(row(evidence)[0]):
+        check_possible(model, case)  # names the first answer that made the case impossible
     queries = model.fast.queries
     triage = assess_triage(
         kb.red_flags, kb.sources, case, lambda cause, seen: float(row(seen)[queries.index(cause)])

@@ -115,7 +115,7 @@ def test_what_if_override_shows_its_effect_and_rejects_bad_values():
     at = fresh({"test_chlamydia": "yes"})
     at.selectbox(key="parameter").set_value("finding_leaks:test_chlamydia").run()
     at.number_input(key="what_if").set_value(0.3).run()
-    assert not at.exception and len(at.dataframe) == 1
+    assert not at.exception and "what if" in at.dataframe[-1].value.columns
     at.number_input(key="what_if").set_value(5.0).run()
     assert any("cannot be used" in e.value for e in at.error)
 
@@ -146,3 +146,22 @@ def test_a_broken_priors_folder_gives_a_message_naming_the_file(monkeypatch, tin
     at = fresh()
     assert not at.exception
     assert any("finding_leaks.csv, row 5 (lesion), field 'value'" in e.value for e in at.error)
+
+
+def test_what_to_ask_next_lists_the_most_useful_questions():
+    """Contact bleeding in a young woman at higher STI risk: a chlamydia test is among the top questions."""
+    at = fresh({"age_band": "under_25", "sti_risk": "yes", "exam_contact_bleeding": "yes"})
+    questions = at.dataframe[0].value
+    assert not at.exception and len(questions) == 5
+    assert VOCAB.findings["test_chlamydia"].question in set(questions["Question"])
+    gains = list(questions["Expected gain (bits)"])
+    assert gains == sorted(gains, reverse=True)
+    at.radio(key="question_target").set_value("serious").run()
+    assert not at.exception and len(at.dataframe[0].value) == 5
+
+
+def test_credible_intervals_can_be_shown():
+    at = fresh({"test_chlamydia": "yes"})
+    at.checkbox(key="intervals").check().run()
+    assert not at.exception
+    assert any("90% credible intervals" in c.value for c in at.caption)
