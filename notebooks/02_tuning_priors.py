@@ -34,6 +34,8 @@ from model import KnowledgeError, build_model, diagnose, load_knowledge
 from model.cli import main as command_line
 from model.evaluation import evaluate, load_vignettes, summarise
 from model.knowledge import DEFAULT_PRIORS
+from model.sensitivity import tornado
+from model.uncertainty import posterior_intervals
 
 # Tuned sets are written here: `tuned_priors/` beside this notebook unless PCB_NOTEBOOK_OUTPUT says
 # otherwise (the tests point it at a temporary folder).
@@ -139,7 +141,87 @@ pd.DataFrame({name: {m: summary[m] for m in measures} for name, summary in summa
 )
 
 # %% [markdown]
-# ## 4. Save the tuned set as a new priors folder
+# ## 4. Which numbers matter for a case: a tornado plot
+#
+# Before tuning more numbers, find the ones that matter. `model.sensitivity.tornado` sets each
+# parameter in turn to the low and high end of its own 95% interval, all others unchanged, and
+# reports how far one cause's posterior moves. Here: a woman in her late forties, overdue for
+# cervical screening and a smoker, whose cervix bled on contact; the cause studied is cervical
+# cancer, the one a clinician most needs to get right.
+
+# %%
+case = {
+    "context": {"age_band": "45_54", "menopause": "peri", "screening": "overdue_or_never", "smoker": "yes"},
+    "findings": {"exam_contact_bleeding": True, "recurrent": True},
+}
+swings = tornado(shipped, case, "cervical_cancer")
+print(f"P(cervical cancer) with the cited numbers: {swings.attrs['posterior']:.2%}")
+swings.head(10)
+
+# %%
+top = swings.head(12).iloc[::-1]
+fig, ax = plt.subplots(figsize=(9, 6))
+base = swings.attrs["posterior"]
+ax.barh(top.index, top.at_low - base, left=base, color="#6c8ebf", label="parameter at its low end")
+ax.barh(top.index, top.at_high - base, left=base, color="#c0504d", label="parameter at its high end")
+ax.axvline(base, color="black", linewidth=1)
+ax.set_xlabel("P(cervical cancer | this case)")
+ax.set_title("Each number moved across its 95% interval, one at a time")
+ax.legend(loc="lower right")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The widest bars are the numbers worth a better source. Note the kind of each: a bar from an
+# `expert_estimate` (no study behind it) is a call for research, one from a large cohort mostly
+# reflects how much the case depends on it.
+
+# %%
+evidence = knowledge.parameter_frame().set_index("id")[["evidence", "source"]]
+swings.head(10).join(evidence)[["value", "ci_low", "ci_high", "swing", "evidence", "source"]]
+
+# %% [markdown]
+# ## 5. How sure is the answer? Credible intervals
+#
+# One at a time is not the whole story: every number is uncertain at once. `posterior_intervals`
+# draws all of them together from their stated uncertainty (Beta for probabilities, log-normal for
+# odds ratios; seeded, so the figures below are reproducible) and gives the 90% credible interval of
+# each cause's posterior, shipped priors against the tuned set.
+
+# %%
+spread = {
+    name: posterior_intervals(model, case, draws=2000, seed=1)
+    for name, model in (("shipped priors", shipped), ("tuned", tuned))
+}
+table = pd.concat(spread, axis=1).head(8)
+table.style.format("{:.1%}")
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 5))
+for offset, (name, frame) in zip((-0.15, 0.15), spread.items(), strict=True):
+    shown = frame.head(8)
+    y = range(len(shown))
+    ax.errorbar(
+        shown.posterior,
+        [i + offset for i in y],
+        xerr=[shown.posterior - shown.low, shown.high - shown.posterior],
+        fmt="o",
+        capsize=3,
+        label=name,
+    )
+ax.set_yticks(range(8), [causes[c].label for c in spread["shipped priors"].head(8).index])
+ax.invert_yaxis()
+ax.set_xlabel("Probability, with 90% credible interval")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Which numbers drive the width of the interval for cervical cancer? The tornado above answers it
+# one number at a time; its top rows are the ones to pin down to narrow the interval.
+
+# %% [markdown]
+# ## 6. Save the tuned set as a new priors folder
 #
 # `Knowledge.write` writes a complete folder: the vocabulary, sources, red flags and cases are
 # copied, and the numeric files are rewritten with the tuned values. Each changed row records in its

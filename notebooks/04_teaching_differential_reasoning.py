@@ -32,6 +32,7 @@ from model.case import Case
 from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory
 from model.present import contributions_frame, format_probability, trajectory_frame, triage_text
+from model.questions import next_questions
 
 model = build_model()
 knowledge = model.knowledge
@@ -131,7 +132,34 @@ pd.DataFrame(
 show_trajectory(third.case, "Step by step: " + causes[third.diagnosis].label)
 
 # %% [markdown]
-# ## 5. Exercises
+# ## 5. Which question next?
+#
+# A good clinician asks the question whose answer would change the most. The model can rank every
+# unanswered finding by how much its answer is expected to reduce the uncertainty (in bits), and
+# say what each answer would do. Here, a young woman at higher risk of infection whose cervix bled
+# on contact: which question should come next?
+
+# %%
+start = model.parse(
+    {"context": {"age_band": "under_25", "sti_risk": "yes"}, "findings": {"exam_contact_bleeding": True}}
+)
+pd.DataFrame(
+    [
+        {"question": knowledge.vocabulary.findings[q.finding].question,
+         "chance of yes": format_probability(q.probability_yes),
+         "expected gain (bits)": round(q.expected_gain, 3),
+         "if yes, leading cause": causes[max(q.if_yes, key=q.if_yes.get)].label,
+         "if no, leading cause": causes[max(q.if_no, key=q.if_no.get)].label}
+        for q in next_questions(model, start)[:6]
+    ]
+)  # fmt: skip
+
+# %% [markdown]
+# Discuss: why is an examination or test question worth more than most history questions here?
+# (Tests and signs with high sensitivity and specificity move the odds most; see section 2.)
+
+# %% [markdown]
+# ## 6. Exercises
 #
 # Try each one before opening its answer (the hidden cell below the question).
 #
