@@ -26,6 +26,7 @@ from model.vocabulary import CAUSE_STATES, FINDING_STATES
 NETWORK_NAME = "postcoital_bleeding"
 INTERCEPT_BOUND = 60.0  # logit range searched for an intercept; far beyond any real base rate
 INTERCEPT_TOLERANCE = 1e-15  # on the base rate itself; float64 cannot do much better
+INTERCEPT_STEP = 1e-13  # a Newton step this small (relative, on the logit) means converged
 AXES = "abcdefghijklmnopqrstuvwxyz"  # einsum letters, one per context variable
 
 ParameterValues = Mapping[str, "np.ndarray | float"]
@@ -108,7 +109,8 @@ def finding_parents(kb: Knowledge, finding: str) -> list[str]:
 def solve_intercepts(weights: np.ndarray, log_odds: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """Find, for each draw, the intercept a with sum(weights * expit(a + log_odds)) = rate.
 
-    Safeguarded Newton iterations inside a shrinking bracket, vectorised over draws. Where a draw's
+    Newton iterations on the logit of the weighted mean (nearly linear in the intercept), kept
+    inside a shrinking bracket, vectorised over draws. Where a draw's
     weights are all zero (a stratum nobody is in), the intercept is logit(rate).
 
     Parameters
@@ -144,10 +146,16 @@ def solve_intercepts(weights: np.ndarray, log_odds: np.ndarray, rates: np.ndarra
         slope = (weights * s * (1 - s)).sum(axis=1)
         high = np.where(gap > 0, a, high)
         low = np.where(gap < 0, a, low)
+        mean = gap + rates
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = a - gap / slope
-        inside = np.isfinite(newton) & (newton > low) & (newton < high)
-        a = np.where(inside, newton, (low + high) / 2)
+            # Newton on the logit of the mean, which is nearly linear in a: a few steps from anywhere.
+            distance = np.log(mean) - np.log1p(-mean) - logit
+            newton = a - distance * mean * (1 - mean) / slope
+        inside = np.isfinite(newton) & (newton >= low) & (newton <= high)
+        step = np.where(inside, newton, (low + high) / 2) - a
+        a = a + step
+        if np.all((np.abs(step) <= INTERCEPT_STEP * (1 + np.abs(a))) | empty):
+            break  # at the float64 noise floor: further steps only wander within it
     return np.where(empty, logit, a)
 
 
