@@ -178,7 +178,8 @@ class QuickscoreEngine:
         """
         clamp = (queries or self.queries).clamp
         draws = self.tables.draws
-        widths = np.array([self._width(known) for known in cases.context >= 0], dtype=np.int64)
+        sizes = np.array([len(self.context_states[v]) for v in self.context])
+        widths = np.where(cases.context >= 0, 1, sizes).prod(axis=1)
         positives = (cases.findings == 1).sum(axis=1)
         per_row = max(len(clamp), len(self.causes))
         largest = int(widths.max(initial=1)) * 2 ** int(positives.min(initial=0)) * per_row
@@ -231,7 +232,9 @@ class QuickscoreEngine:
                 for chunk, rows in self._chunks(chosen, widths[chosen], budget):
                     context, counts = self._expand(cases.context[chunk], rows)
                     owner = np.repeat(np.arange(len(chunk)), counts)
-                    joint = self._enumerate(context, owner, cases.findings[chunk], np.array(linked, dtype=int), clamp)
+                    joint = self._enumerate(
+                        context, owner, cases.findings[chunk], np.array(linked, dtype=int), clamp
+                    )
                     result[:, chunk] += np.add.reduceat(
                         joint, np.concatenate([[0], np.cumsum(counts)[:-1]]), axis=1
                     )
@@ -261,22 +264,30 @@ class QuickscoreEngine:
             start = stop
 
     def _expand(self, context: np.ndarray, rows: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
-        """Expand cases into one row per configuration of their unknown context; ``rows`` slices one case."""
-        blocks, counts = [], []
-        grids: dict[tuple, np.ndarray] = {}
-        for case in context:
-            unknown = tuple(np.flatnonzero(case < 0))
-            if unknown not in grids:
-                sizes = [len(self.context_states[self.context[i]]) for i in unknown]
-                grids[unknown] = (
-                    np.indices(sizes).reshape(len(unknown), -1).T if unknown else np.zeros((1, 0), int)
-                )
-            grid = grids[unknown] if rows is None else grids[unknown][rows[0] : rows[1]]
-            block = np.repeat(case[None], len(grid), axis=0)
-            block[:, list(unknown)] = grid
-            blocks.append(block)
-            counts.append(len(grid))
-        return np.concatenate(blocks), np.array(counts)
+        """Expand cases into one row per configuration of their unknown context; ``rows`` slices one case.
+
+        Returns the rows, case after case, and how many rows each case has.
+        """
+        unknown = context < 0
+        patterns, which = np.unique(unknown, axis=0, return_inverse=True)
+        which = which.ravel()
+        blocks = [None] * len(context)
+        counts = np.zeros(len(context), dtype=np.int64)
+        for p, pattern in enumerate(patterns):
+            free = np.flatnonzero(pattern)
+            sizes = [len(self.context_states[self.context[i]]) for i in free]
+            grid = (
+                np.indices(sizes).reshape(len(free), -1).T if len(free) else np.zeros((1, 0), dtype=np.int64)
+            )
+            if rows is not None:
+                grid = grid[rows[0] : rows[1]]
+            members = np.flatnonzero(which == p)
+            block = np.repeat(context[members], len(grid), axis=0)
+            block[:, free] = np.tile(grid, (len(members), 1))
+            for i, n in enumerate(members):
+                blocks[n] = block[i * len(grid) : (i + 1) * len(grid)]
+            counts[members] = len(grid)
+        return np.concatenate(blocks), counts
 
     def _draws(self, draws: slice) -> QuickscoreEngine:
         """Return the engine restricted to some draws of its tables."""
