@@ -146,6 +146,8 @@ class QuickscoreEngine:
         }
         self._cause_vars = {c: tables.cause_parents[c] for c in self.causes}
         self._linked = tables.cause_inhibitor != 1.0  # (draws, causes, findings)
+        self._links = self._linked.any(axis=0).T.astype(float)  # (findings, causes): 1 where linked
+        self._sizes = np.array([len(self.context_states[v]) for v in self.context])
         self._tabulated: tuple[np.ndarray, np.ndarray] | None = None  # filled on first use
 
     # -- encoding -------------------------------------------------------------------------------
@@ -167,30 +169,36 @@ class QuickscoreEngine:
 
     # -- results --------------------------------------------------------------------------------
 
-    def joint(self, cases: EncodedCases, queries: Queries | None = None) -> np.ndarray:
+    def joint(
+        self, cases: EncodedCases, queries: Queries | None = None, precision: float | None = None
+    ) -> np.ndarray:
         """Return P(query event and evidence), shape ``(draws, cases, queries)``.
 
         Each case is expanded into one row per configuration of its unknown context, with every
         context known; rows are grouped by how many findings are positive and computed in chunks
         that keep the working arrays within `WORK_BUDGET`, then summed back per case. Cases whose
         Quickscore rounding bound fails are recomputed by elimination. The first query must be
-        ``evidence`` (nothing clamped).
+        ``evidence`` (nothing clamped). ``precision`` (default `PRECISION`) is the rounding bound a
+        posterior must meet; a Monte Carlo summary, precise to far less anyway, may relax it.
         """
+        precision = PRECISION if precision is None else precision
         clamp = (queries or self.queries).clamp
         draws = self.tables.draws
-        sizes = np.array([len(self.context_states[v]) for v in self.context])
-        widths = np.where(cases.context >= 0, 1, sizes).prod(axis=1)
+        widths = np.where(cases.context >= 0, 1, self._sizes).prod(axis=1)
         positives = (cases.findings == 1).sum(axis=1)
         per_row = max(len(clamp), len(self.causes))
         largest = int(widths.max(initial=1)) * 2 ** int(positives.min(initial=0)) * per_row
         if draws > 1 and draws * largest > WORK_BUDGET:  # many draws of a case: a few draws at a time
             step = max(1, WORK_BUDGET // largest)
-            parts = [self._draws(slice(d, d + step)).joint(cases, queries) for d in range(0, draws, step)]
+            parts = [
+                self._draws(slice(d, d + step)).joint(cases, queries, precision)
+                for d in range(0, draws, step)
+            ]
             return np.concatenate(parts)
         result = np.zeros((draws, len(cases), len(clamp)))
         size = np.zeros_like(result)
         narrow = widths <= EXPAND_MAX_ROWS
-        linked = ((cases.findings == 1).astype(float) @ self._linked.any(axis=0).T.astype(float)) > 0
+        linked = ((cases.findings == 1).astype(float) @ self._links) > 0  # (cases, causes)
         direct = positives > QUICKSCORE_MAX_POSITIVES  # inclusion-exclusion would surely cancel
         for m in np.unique(positives[narrow & ~direct]):
             members = np.flatnonzero(narrow & ~direct & (positives == m))
@@ -217,7 +225,7 @@ class QuickscoreEngine:
         with np.errstate(divide="ignore", invalid="ignore"):
             subsets = (2.0**positives)[None, :, None]
             bound = subsets * EPSILON * (size + np.abs(result / evidence) * evidence_size) / np.abs(evidence)
-        stable = np.all((bound <= PRECISION) | (evidence_size == 0), axis=(0, 2))
+        stable = np.all((bound <= precision) | (evidence_size == 0), axis=(0, 2))
         by_linked: dict[tuple, list[int]] = defaultdict(list)
         for n in np.flatnonzero(~stable | direct):
             by_linked[tuple(np.flatnonzero(linked[n]))].append(n)
@@ -269,8 +277,9 @@ class QuickscoreEngine:
         Returns the rows, case after case, and how many rows each case has.
         """
         unknown = context < 0
-        patterns, which = np.unique(unknown, axis=0, return_inverse=True)
-        which = which.ravel()
+        codes = unknown @ (1 << np.arange(unknown.shape[1]))  # one integer per pattern of unknowns
+        patterns, which = np.unique(codes, return_inverse=True)
+        patterns = (patterns[:, None] >> np.arange(unknown.shape[1])) & 1
         blocks = [None] * len(context)
         counts = np.zeros(len(context), dtype=np.int64)
         for p, pattern in enumerate(patterns):
@@ -302,9 +311,11 @@ class QuickscoreEngine:
         serious = [self.causes[i] for i in np.flatnonzero(self.queries.clamp[-1] == ABSENT)]
         return QuickscoreEngine(sliced, self.context_states, self.causes, serious)
 
-    def posteriors(self, cases: EncodedCases, queries: Queries | None = None) -> np.ndarray:
+    def posteriors(
+        self, cases: EncodedCases, queries: Queries | None = None, precision: float | None = None
+    ) -> np.ndarray:
         """Return P(query event | evidence), shape ``(draws, cases, queries)``; NaN where P(evidence) = 0."""
-        joint = self.joint(cases, queries)
+        joint = self.joint(cases, queries, precision)
         evidence = joint[..., :1]
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(evidence > 0, joint / evidence, np.nan)
@@ -399,9 +410,20 @@ class QuickscoreEngine:
             weight = weight * free[c]
         axes = tuple(range(3, 3 + len(self.context)))
         terms = np.empty((*weight.shape[:3], len(clamp)))
+        marginals: dict[tuple, np.ndarray] = {}  # the weight summed onto one cause's parents
         for k, row in enumerate(clamp):
+            clamped = np.flatnonzero(row)
+            if len(clamped) == 1 and row[clamped[0]] == PRESENT:  # sum the rest first, then one small product
+                c = clamped[0]
+                keep = tuple(3 + self.context.index(v) for v in self._cause_vars[self.causes[c]])
+                if keep not in marginals:
+                    marginals[keep] = weight.sum(axis=tuple(a for a in axes if a not in keep), keepdims=True)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(free[c] > 0, present[c] / free[c], 0.0)
+                terms[..., k] = (marginals[keep] * ratio).sum(axis=axes)
+                continue
             term = weight
-            for c in np.flatnonzero(row):
+            for c in clamped:
                 target = present[c] if row[c] == PRESENT else absent[c]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     term = term * np.where(free[c] > 0, target / free[c], 0.0)

@@ -29,6 +29,7 @@ from model.network import network_tables
 DEFAULT_DRAWS = 2000
 DEFAULT_LEVEL = 0.9
 Z_95 = 3.92  # width of a 95% normal interval in standard deviations
+DRAW_PRECISION = 1e-6  # per-draw rounding bound: far below the Monte Carlo error of any interval
 
 
 def parameter_draws(kb: Knowledge, draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict[str, np.ndarray]:
@@ -118,7 +119,7 @@ def posterior_intervals(
     engine = fast_engine(kb, network_tables(kb, parameter_draws(kb, draws, seed)))
     context, findings = split_evidence(model, case.evidence())
     encoded = engine.encode([context], [findings])
-    drawn = engine.posteriors(encoded)[:, 0, :]
+    drawn = engine.posteriors(encoded, precision=DRAW_PRECISION)[:, 0, :]
     point = model.fast.posteriors(model.fast.encode([context], [findings]))[0, 0]
     causes = list(kb.vocabulary.causes)
     columns = [engine.queries.index(c) for c in causes]
