@@ -276,22 +276,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help="interval mass, e.g. 0.9")
     run.add_argument("--seed", type=int, default=0, help="seed of the parameter draws")
     run.set_defaults(handler=_diagnose)
-    ask = commands.add_parser(
-        "next-questions", parents=[shared], help="unanswered findings ranked by how much they would tell"
-    )
-    ask.add_argument("case", metavar="CASE", help="CASE.json; - reads standard input")
-    ask.add_argument("--target", choices=TARGETS, default="differential")
-    ask.add_argument("--top", type=_positive_int, default=10)
-    ask.add_argument("--format", choices=("text", "json"), default="text")
-    ask.set_defaults(handler=_next_questions)
-    sens = commands.add_parser(
-        "sensitivity", parents=[shared], help="the parameters that move one cause's posterior most"
-    )
-    sens.add_argument("case", metavar="CASE", help="CASE.json; - reads standard input")
-    sens.add_argument("--cause", required=True, help="a cause id")
-    sens.add_argument("--top", type=_positive_int, default=15)
-    sens.add_argument("--format", choices=("text", "json"), default="text")
-    sens.set_defaults(handler=_sensitivity)
+    for name, handler, top, about in (
+        ("next-questions", _next_questions, 10, "unanswered findings ranked by how much they would tell"),
+        ("sensitivity", _sensitivity, 15, "the parameters that move one cause's posterior most"),
+    ):
+        ranked = commands.add_parser(name, parents=[shared], help=about)
+        ranked.add_argument("case", metavar="CASE", help="CASE.json; - reads standard input")
+        ranked.add_argument("--top", type=_positive_int, default=top, help="how many rows to show")
+        ranked.add_argument("--format", choices=("text", "json"), default="text")
+        ranked.set_defaults(handler=handler)
+        if name == "next-questions":
+            ranked.add_argument("--target", choices=TARGETS, default="differential")
+        else:
+            ranked.add_argument("--cause", required=True, help="a cause id")
     params = commands.add_parser(
         "parameters", parents=[shared], help="every number in the knowledge base, with its source"
     )
