@@ -29,7 +29,7 @@ from model.present import (
     network_dot,
 )  # fmt: skip
 from model.questions import TARGETS, next_questions
-from model.uncertainty import posterior_intervals
+from model.uncertainty import context_configurations, posterior_intervals
 
 st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layout="wide")
 BANNER = {
@@ -41,6 +41,7 @@ BANNER = {
 }
 ANSWERS = {UNKNOWN: "Unknown", "yes": "Yes", "no": "No"}
 INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
+INTERVAL_CONTEXT_LIMIT = 100  # unknown-context configurations beyond which intervals wait for more context
 
 
 def priors_folder() -> str | None:
@@ -181,6 +182,12 @@ with right:
         help=f"Redraws every cited number {INTERVAL_DRAWS} times from its published uncertainty and shows "
         "where 90% of the resulting probabilities fall.",
     )  # fmt: skip
+    if show_intervals and context_configurations(model, result.case) > INTERVAL_CONTEXT_LIMIT:
+        st.info(
+            "Set more of the context (age, menopause, pregnancy, contraception) to see the intervals: "
+            "with most of it unknown they take too long to recompute on every change."
+        )
+        show_intervals = False
     if show_intervals:
         spread = posterior_intervals(model, result.case, draws=INTERVAL_DRAWS)
         frame = frame.merge(spread[["low", "high"]], left_on="cause", right_index=True)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from model.errors import CaseError
 from model.inference import DiagnosticModel
-from model.quickscore import EVIDENCE, LOG_FLOOR, NONE, NONE_SERIOUS, EncodedCases
+from model.quickscore import EVIDENCE, NONE, NONE_SERIOUS, EncodedCases, safe_log
 
 CHUNK_ROWS = 20_000  # rows per engine call: bounded memory, and a progress step
 YES = frozenset({"yes", "true", "1", "y", "1.0"})
@@ -217,13 +217,9 @@ def simulate_cohort(
         cumulative = np.cumsum(tables.context_cpd[var][0][:, column].T, axis=1)
         context[:, i] = (rng.random((size, 1)) > cumulative).sum(axis=1).clip(max=cumulative.shape[1] - 1)
     present = np.stack([rng.random(size) < engine._at_context(c, context)[0] for c in engine.causes], axis=1)
-    log_no = np.log1p(-tables.finding_leak[0]) + present @ np.log(
-        np.maximum(tables.cause_inhibitor[0], LOG_FLOOR)
-    )
+    log_no = np.log1p(-tables.finding_leak[0]) + present @ safe_log(tables.cause_inhibitor[0])
     for var, inhibitor in tables.context_inhibitor.items():
-        log_no = log_no + np.log(
-            np.maximum(inhibitor[0][:, context[:, engine.context.index(var)]].T, LOG_FLOOR)
-        )
+        log_no = log_no + safe_log(inhibitor[0][:, context[:, engine.context.index(var)]].T)
     findings = rng.random(log_no.shape) >= np.exp(log_no)
     columns = {}
     for i, var in enumerate(engine.context):

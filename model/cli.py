@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -77,10 +77,16 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
+def _whole_number(least: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < least:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {least} or more")
+        return int(text)
+
+    return parse
+
+
+_positive_int, _seed = _whole_number(1), _whole_number(0)
 
 
 def _level(text: str) -> float:
@@ -98,8 +104,17 @@ def _model(args: argparse.Namespace) -> DiagnosticModel:
 
 
 def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    cohort = args.batch and Path(args.case).suffix.lower() in TABLE_FORMATS
+    if (args.output or args.id) and not cohort:
+        raise UsageError("--output and --id apply to a CSV or Parquet cohort given with --batch")
+    if args.output and Path(args.output).suffix.lower() not in TABLE_FORMATS:
+        raise UsageError(f"--output {args.output}: name a .csv or .parquet file")
+    if args.intervals and args.batch:
+        raise UsageError("--intervals applies to one case, not to --batch")
+    if cohort and args.format == "text":
+        raise UsageError("--format text applies to one case; a cohort is written as a table")
     model = _model(args)
-    if args.batch and Path(args.case).suffix.lower() in TABLE_FORMATS:
+    if cohort:
         return _score_table(model, args, out, err)
     if not args.batch:
         result = diagnose(model, _read_json(_read_text(args.case), args.case))
@@ -149,12 +164,15 @@ def _score_table(model: DiagnosticModel, args: argparse.Namespace, out: TextIO, 
             raise UsageError(f"--id {args.id}: no such column in {args.case}")
         frame = frame.set_index(args.id)
     scored = score(model, frame, progress=len(frame) > CHUNK_ROWS)
-    if args.output and Path(args.output).suffix.lower() == ".parquet":
-        scored.to_parquet(args.output)
-    elif args.output:
-        scored.to_csv(args.output)
-    else:
-        scored.to_csv(out)
+    try:
+        if args.output and Path(args.output).suffix.lower() == ".parquet":
+            scored.to_parquet(args.output)
+        elif args.output:
+            scored.to_csv(args.output)
+        else:
+            scored.to_csv(out)
+    except OSError as exc:
+        raise UsageError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
     if args.output:
         print(f"scored {len(scored)} cases into {args.output}", file=err)
     return 0
@@ -178,7 +196,8 @@ def _sensitivity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--cause {args.cause}: not a cause id (see priors/vocabulary.yaml)")
     table = tornado(model, _read_json(_read_text(args.case), args.case), args.cause)
     if args.format == "json":
-        rows = table.head(args.top).reset_index().to_dict(orient="records")
+        head = table.head(args.top).reset_index()
+        rows = head.astype(object).where(head.notna(), None).to_dict(orient="records")  # NaN is not JSON
         print(
             json.dumps({"cause": args.cause, "posterior": table.attrs["posterior"], "parameters": rows}),
             file=out,
@@ -274,7 +293,7 @@ def _parser() -> argparse.ArgumentParser:
         "--draws", type=_positive_int, default=DEFAULT_DRAWS, help="parameter draws for --intervals"
     )
     run.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help="interval mass, e.g. 0.9")
-    run.add_argument("--seed", type=int, default=0, help="seed of the parameter draws")
+    run.add_argument("--seed", type=_seed, default=0, help="seed of the parameter draws")
     run.set_defaults(handler=_diagnose)
     for name, handler, top, about in (
         ("next-questions", _next_questions, 10, "unanswered findings ranked by how much they would tell"),

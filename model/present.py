@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.calibration import Check
@@ -188,10 +189,10 @@ def tornado_text(table: pd.DataFrame, knowledge: Knowledge, cause: str, top: int
     width = max((len(pid) for pid in table.index[:top]), default=10)
     lines.append(f"{'Parameter':<{width}}  {'value':>8}  {'at low end':>22}  {'at high end':>22}")
     for pid, row in table.head(top).iterrows():
-        lines.append(
-            f"{pid:<{width}}  {row.value:>8.4g}  {format_probability(row.at_low):>22}  "
-            f"{format_probability(row.at_high):>22}"
-        )
+        ends = [
+            "answers impossible" if np.isnan(p) else format_probability(p) for p in (row.at_low, row.at_high)
+        ]
+        lines.append(f"{pid:<{width}}  {row.value:>8.4g}  {ends[0]:>22}  {ends[1]:>22}")
     return "\n".join(lines)
 
 

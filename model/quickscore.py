@@ -30,7 +30,7 @@ import numpy as np
 from model.network import AXES, NetworkTables
 
 FREE, PRESENT, ABSENT = 0, 1, 2
-LOG_FLOOR = 1e-300  # inhibitors of exactly 0 (a certain link) stay finite in log space
+LOG_OF_ZERO = -1e300  # finite stand-in for log(0): sums stay defined and exp() of them is exactly 0
 PRECISION = 1e-10  # bound on a posterior's rounding error before a case is recomputed stably
 QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
 ENUMERATE_MAX_CAUSES = 12  # linked causes beyond this are left to elimination
@@ -39,6 +39,18 @@ EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summe
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
 TABULATE_LIMIT = 10_000_000  # elements of the per-context tables of P(context) and P(cause | context)
 EPSILON = np.finfo(float).eps
+
+
+def safe_log(values: np.ndarray) -> np.ndarray:
+    """Return log(values), with `LOG_OF_ZERO` for zeros: a certain link keeps its terms at exactly 0.
+
+    Examples
+    --------
+    >>> np.exp(safe_log(np.array([0.0, 1.0]))).tolist()
+    [0.0, 1.0]
+    """
+    with np.errstate(divide="ignore"):
+        return np.where(values > 0, np.log(values), LOG_OF_ZERO)
 
 
 @dataclass(frozen=True)
@@ -139,11 +151,9 @@ class QuickscoreEngine:
         self.causes = tuple(causes)
         self.findings = tables.findings
         self.queries = standard_queries(self.causes, serious)
-        self._log_q = np.log(np.maximum(tables.cause_inhibitor, LOG_FLOOR))
+        self._log_q = safe_log(tables.cause_inhibitor)
         self._log_base = np.log1p(-tables.finding_leak)
-        self._log_context_q = {
-            v: np.log(np.maximum(a, LOG_FLOOR)) for v, a in tables.context_inhibitor.items()
-        }
+        self._log_context_q = {v: safe_log(a) for v, a in tables.context_inhibitor.items()}
         self._cause_vars = {c: tables.cause_parents[c] for c in self.causes}
         self._linked = tables.cause_inhibitor != 1.0  # (draws, causes, findings)
         self._links = self._linked.any(axis=0).T.astype(float)  # (findings, causes): 1 where linked
@@ -174,10 +184,12 @@ class QuickscoreEngine:
     ) -> np.ndarray:
         """Return P(query event and evidence), shape ``(draws, cases, queries)``.
 
-        Each case is expanded into one row per configuration of its unknown context, with every
-        context known; rows are grouped by how many findings are positive and computed in chunks
-        that keep the working arrays within `WORK_BUDGET`, then summed back per case. Cases whose
-        Quickscore rounding bound fails are recomputed by elimination. The first query must be
+        A case with few unknown-context configurations is expanded into one row per configuration,
+        with every context known; one with many is summed over them by broadcasting. Rows are
+        grouped by how many findings are positive and computed in chunks that keep the working
+        arrays within `WORK_BUDGET`, then summed back per case. Cases whose Quickscore rounding bound
+        fails are recomputed by enumerating the causes linked to their positive findings, or by
+        elimination where those are many or the context is wide. The first query must be
         ``evidence`` (nothing clamped). ``precision`` (default `PRECISION`) is the rounding bound a
         posterior must meet; a Monte Carlo summary, precise to far less anyway, may relax it.
         """
@@ -364,9 +376,7 @@ class QuickscoreEngine:
         if other.any():  # several causes clamped: products of ratios, through their logs
             masks = [(clamp[other] == state).T.astype(float) for state in (PRESENT, ABSENT)]
             ratios = (present, absent)
-            log_ratio = sum(
-                np.log(np.maximum(r, LOG_FLOOR)) @ mask for r, mask in zip(ratios, masks, strict=True)
-            )
+            log_ratio = sum(safe_log(r) @ mask for r, mask in zip(ratios, masks, strict=True))
             zero = sum((r == 0) @ mask for r, mask in zip(ratios, masks, strict=True)) > 0
             terms[..., other] = np.where(zero, 0.0, weight[..., None] * np.exp(log_ratio))
         return np.einsum("s,drsk->drk", sign, terms), np.abs(terms).sum(axis=2)
@@ -494,7 +504,7 @@ class QuickscoreEngine:
         others[linked] = False
         weight = prior * np.exp(log_base) * free[..., others].prod(axis=-1)  # (draws, rows)
         on, off = p[..., linked] * t[..., linked], 1 - p[..., linked]
-        log_on, log_off = np.log(np.maximum(on, LOG_FLOOR)), np.log(np.maximum(off, LOG_FLOOR))
+        log_on, log_off = safe_log(on), safe_log(off)
         log_config = np.einsum("ck,drk->drc", configs, log_on - log_off) + log_off.sum(axis=-1)[..., None]
         impossible = np.einsum("ck,drk->drc", configs, (on == 0).astype(float)) + np.einsum(
             "ck,drk->drc", 1 - configs, (off == 0).astype(float)

@@ -2,8 +2,9 @@
 
 Each parameter in turn is set to the low and then the high end of its 95% interval, all others
 keeping their values; a context prevalence moved this way rescales its sibling states, exactly as
-an override does. All these variants are columns of one set of network tables (the draws axis),
-so the fast engine answers them together.
+an override does, and an end the knowledge base would refuse (a link below its finding's leak) is
+narrowed to the nearest value it accepts. All these variants are columns of one set of network
+tables (the draws axis), so the fast engine answers them together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,23 @@ import pandas as pd
 
 from model.case import Case
 from model.inference import DiagnosticModel, check_possible, fast_engine, split_evidence
+from model.knowledge import Knowledge, Parameter
 from model.network import network_tables
+
+
+def _allowed_ends(kb: Knowledge, p: Parameter) -> tuple[float, float]:
+    """Return the ends of a parameter's interval, narrowed to what the knowledge base accepts.
+
+    A finding's link may not fall below its leak (a cause cannot make a finding less likely than
+    no cause), so a link's low end stops at the leak and a leak's high end at its lowest link.
+    """
+    low, high = p.ci_low, p.ci_high
+    if p.table == "finding_links":
+        low = max(low, kb.parameters[f"finding_leaks:{p.key['finding']}"].value)
+    elif p.table == "finding_leaks":
+        links = [q.value for q in kb.table("finding_links") if q.key["finding"] == p.key["finding"]]
+        high = min([high, *links])
+    return low, high
 
 
 def tornado(
@@ -40,9 +57,11 @@ def tornado(
     Returns
     -------
     pandas.DataFrame
-        Indexed by parameter id, with ``value``, ``ci_low``, ``ci_high``, ``at_low`` and
-        ``at_high`` (the posterior with the parameter at each end) and ``swing`` (their absolute
-        difference). ``attrs["posterior"]`` holds the posterior at the knowledge base's values.
+        Indexed by parameter id, with ``value``, ``ci_low``, ``ci_high``, ``low`` and ``high`` (the
+        ends used), ``at_low`` and ``at_high`` (the posterior with the parameter at each end),
+        ``swing`` (their absolute difference) and ``impossible`` (an end makes the case's answers
+        impossible; its posterior is NaN). Those rows come first, then the widest swings.
+        ``attrs["posterior"]`` holds the posterior at the knowledge base's values.
 
     Examples
     --------
@@ -62,10 +81,13 @@ def tornado(
         if kb.parameter(pid, "sensitivity").ci_low is not None
         and kb.parameters[pid].ci_low < kb.parameters[pid].ci_high
     ]  # fmt: skip
+    if not ids:
+        raise ValueError("no parameter with a 95% interval to vary among those given")
+    ends = {pid: _allowed_ends(kb, kb.parameters[pid]) for pid in ids}
     values = {pid: np.full(2 * len(ids), p.value) for pid, p in kb.parameters.items()}
     for i, pid in enumerate(ids):
         p = kb.parameters[pid]
-        for column, end in ((2 * i, p.ci_low), (2 * i + 1, p.ci_high)):
+        for column, end in zip((2 * i, 2 * i + 1), ends[pid], strict=True):
             changed = {pid: end}
             if p.table == "context_prevalence":  # the siblings rescale, as with an override
                 tuned = kb.with_overrides({pid: end}).parameters
@@ -81,13 +103,16 @@ def tornado(
             "value": [kb.parameters[pid].value for pid in ids],
             "ci_low": [kb.parameters[pid].ci_low for pid in ids],
             "ci_high": [kb.parameters[pid].ci_high for pid in ids],
+            "low": [ends[pid][0] for pid in ids],
+            "high": [ends[pid][1] for pid in ids],
             "at_low": moved[:, 0],
             "at_high": moved[:, 1],
         },
         index=pd.Index(ids, name="parameter"),
     )
     frame["swing"] = (frame.at_high - frame.at_low).abs()
-    frame = frame.sort_values("swing", ascending=False)
+    frame["impossible"] = np.isnan(moved).any(axis=1)
+    frame = frame.sort_values(["impossible", "swing"], ascending=[False, False])
     point = model.fast.posteriors(model.fast.encode([context], [findings]))[0, 0, column]
     frame.attrs["posterior"] = float(point)
     return frame

@@ -1,12 +1,13 @@
 """Parameter uncertainty: draw the knowledge base's numbers from their stated intervals, propagate them.
 
-Every row of ``priors/`` has a value and a 95% interval. A probability is drawn from the Beta
+Each row of ``priors/`` has a value and, as a rule, a 95% interval. A probability is drawn from the Beta
 distribution with that mean whose standard deviation is the interval's width / 3.92 (method of
 moments; where the interval is wider than any Beta with that mean allows, the flattest Beta,
 alpha + beta = 2, is used). An odds ratio is drawn from the log-normal with median the value and
 log-scale standard deviation log(high / low) / 3.92. A row whose interval has zero width is fixed.
-Context prevalences are drawn row by row and each distribution is renormalised, and a finding's
-link is never drawn below its leak (a cause cannot make a finding less likely than no cause).
+A row that gives only counts, with no interval, is held fixed. Context prevalences are drawn row by
+row and each distribution is renormalised, and a finding's link is never drawn below its leak (a
+cause cannot make a finding less likely than no cause).
 
 Each draw is a whole network; the fast engine (`model.quickscore`) computes a case's posteriors
 under all of them at once, and `posterior_intervals` reports their central credible interval.
@@ -132,3 +133,20 @@ def posterior_intervals(
     table = table.sort_values("posterior", ascending=False)
     table.attrs.update(level=level, draws=draws, seed=seed)
     return table
+
+
+def context_configurations(model: DiagnosticModel, case: Case) -> int:
+    """Return how many configurations of the unknown context a case's intervals must sum over.
+
+    The cost of `posterior_intervals` grows with it: one configuration when the whole context is
+    known, over ten thousand when none of it is.
+
+    Examples
+    --------
+    >>> from model import build_model
+    >>> model = build_model()
+    >>> context_configurations(model, model.parse({"context": {"age_band": "25_34"}}))
+    2160
+    """
+    context = model.knowledge.vocabulary.context
+    return int(np.prod([len(var.states) for v, var in context.items() if v not in case.context]))

@@ -217,3 +217,27 @@ def test_batch_with_a_bad_column_exits_2_naming_it(tmp_path):
     cohort = write(tmp_path, "cohort.csv", "age,test_chlamydia\n25_34,yes\n")
     status, out, err = run("diagnose", "--batch", cohort)
     assert status == 2 and out == "" and err.count("\n") == 1 and "column age:" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--output", "x.csv"], "--output and --id apply to a CSV or Parquet cohort"),
+        (["--intervals", "--batch"], "--intervals applies to one case"),
+        (["--intervals", "--seed", "-1"], "'-1' is not a whole number of 0 or more"),
+    ],
+)
+def test_options_that_would_be_ignored_or_are_invalid_exit_2(tmp_path, extra, match):
+    case = write(tmp_path, "case.json", json.dumps({"findings": {"test_chlamydia": True}}))
+    status, out, err = run("diagnose", case, *extra)
+    assert status == 2 and out == "" and err.count("\n") == 1 and match in err
+
+
+def test_cohort_output_problems_exit_2(tmp_path):
+    cohort = write(tmp_path, "cohort.csv", "age_band\n25_34\n")
+    status, _, err = run("diagnose", "--batch", cohort, "--output", str(tmp_path / "scored.xlsx"))
+    assert status == 2 and "name a .csv or .parquet file" in err
+    status, _, err = run("diagnose", "--batch", cohort, "--output", str(tmp_path / "missing" / "scored.csv"))
+    assert status == 2 and err.startswith("error: ") and "cannot write" in err
+    status, _, err = run("diagnose", "--batch", cohort, "--format", "text")
+    assert status == 2 and "--format text applies to one case" in err

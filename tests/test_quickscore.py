@@ -176,3 +176,17 @@ def test_each_stable_path_matches_pgmpy_on_its_own(
     monkeypatch.setattr(quickscore, "ENUMERATE_MAX_CAUSES", enumerate_up_to)
     fast = posteriors_given(shipped_model, [evidence])[0]
     np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
+
+
+def test_a_certain_link_makes_its_finding_certain(shipped_knowledge):
+    """A link of exactly 1: a negative answer rules the source out exactly, not nearly."""
+    model = build_model(shipped_knowledge, overrides={"finding_links:chlamydia:test_chlamydia": 1.0})
+    row = posteriors_given(
+        model, [{"age_band": "under_25", "test_chlamydia": "no", "exam_contact_bleeding": "yes"}]
+    )[0]
+    assert row[model.fast.queries.index("chlamydia")] == 0.0
+    context_link = build_model(
+        shipped_knowledge, overrides={"finding_links:pregnancy=first_trimester:test_pregnancy": 1.0}
+    )
+    impossible = posteriors_given(context_link, [{"pregnancy": "first_trimester", "test_pregnancy": "no"}])[0]
+    assert np.isnan(impossible).all()

@@ -160,8 +160,12 @@ def test_what_to_ask_next_lists_the_most_useful_questions():
     assert not at.exception and len(at.dataframe[0].value) == 5
 
 
-def test_credible_intervals_can_be_shown():
+def test_credible_intervals_can_be_shown_once_the_context_is_set():
     at = fresh({"test_chlamydia": "yes"})
+    at.checkbox(key="intervals").check().run()
+    assert not at.exception and any("Set more of the context" in i.value for i in at.info)
+    at = fresh({"age_band": "25_34", "menopause": "pre", "pregnancy": "not_pregnant", "contraception": "none",
+                "test_chlamydia": "yes"})  # fmt: skip
     at.checkbox(key="intervals").check().run()
     assert not at.exception
     assert any("90% credible intervals" in c.value for c in at.caption)
