@@ -106,7 +106,6 @@ def next_questions(
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
     if not isinstance(case, Case):
         case = model.parse(case)
-    check_possible(model, case)
     evidence = case.evidence()
     candidates = [f for f in model.knowledge.vocabulary.findings if f not in case.findings]
     # Only the "no" branches are computed: P(c, e, yes) = P(c, e) - P(c, e, no). Every row then has
@@ -115,6 +114,8 @@ def next_questions(
     now_and_no = model.fast.joint(
         encode_evidence(model, [evidence] + [{**evidence, f: "no"} for f in candidates])
     )[0]
+    if not now_and_no[0, 0] > 0:
+        check_possible(model, case)  # names the answer that made the case impossible
     no = now_and_no[1:]
     yes = np.maximum(now_and_no[:1] - no, 0.0)
     joint = np.stack([yes, no], axis=1).reshape(-1, no.shape[1])  # yes, no, yes, no, ...

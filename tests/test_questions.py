@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import diagnose
+from model import CaseError, build_model, diagnose
 from model.inference import posterior_of, posteriors_given
 from model.questions import binary_entropy, next_questions
 
@@ -65,3 +65,10 @@ def test_a_chlamydia_test_is_worth_more_than_asking_about_bruising(shipped_model
 def test_unknown_target_is_refused(shipped_model):
     with pytest.raises(ValueError, match="target must be one of"):
         next_questions(shipped_model, CASE, target="everything")
+
+
+def test_an_impossible_case_is_refused_naming_the_answer(tiny_knowledge):
+
+    model = build_model(tiny_knowledge, overrides={"context_prevalence:pill=yes|age=old": 0.0})
+    with pytest.raises(CaseError, match=r"context\.pill"):
+        next_questions(model, {"context": {"age": "old", "pill": "yes"}})
