@@ -90,6 +90,9 @@ def encode_frame(model: DiagnosticModel, frame: pd.DataFrame) -> EncodedCases:
                 f"{frame[finding].iloc[np.argmax(bad)]!r} is not yes, no or empty",
             )
         findings[:, j] = np.where(yes, 1, np.where(no, 0, -1))
+    if vocab.presenting is not None:  # bleeding after sex unless the row says otherwise
+        column = findings[:, engine.findings.index(vocab.presenting)]
+        column[column < 0] = 1
     return EncodedCases(context, findings)
 
 

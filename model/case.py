@@ -52,7 +52,8 @@ def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
     ----------
     data : Any
         Usually the decoded JSON ``{"context": {...}, "findings": {...}}``. ``null`` for a context
-        variable or finding means unknown, the same as leaving it out.
+        variable or finding means unknown, the same as leaving it out; the presenting complaint
+        (bleeding after sex) is "yes" unless answered (`with_presenting`).
     vocabulary : Vocabulary
         The ids and states the case may use.
 
@@ -70,7 +71,7 @@ def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
     >>> from model import load_knowledge
     >>> vocab = load_knowledge().vocabulary
     >>> parse_case({"context": {"age_band": "25_34"}, "findings": {"fever": False}}, vocab).findings
-    {'fever': False}
+    {'postcoital_bleeding': True, 'fever': False}
     """
     if not isinstance(data, dict):
         raise CaseError("", "a case must be a JSON object with 'context' and 'findings'")
@@ -78,10 +79,32 @@ def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
         if key not in CASE_KEYS:
             raise CaseError(key, f"unknown key; a case has only {' and '.join(CASE_KEYS)}")
     context = _parse_context(data.get("context", {}), vocabulary)
-    findings = _parse_findings(data.get("findings", {}), vocabulary)
+    findings = with_presenting(_parse_findings(data.get("findings", {}), vocabulary), vocabulary)
     case = Case(context, findings)
     _check_combinations(case, vocabulary)
     return case
+
+
+def with_presenting(findings: Mapping[str, bool], vocabulary: Vocabulary) -> dict[str, bool]:
+    """Return the findings with the presenting complaint answered "yes" unless they answer it.
+
+    Everyone the model is used for presents with bleeding after sex, unless the case says
+    otherwise (``false`` describes another presentation, such as bleeding after the menopause
+    without sex). The presenting finding comes first, as it is the first thing known.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> vocab = load_knowledge().vocabulary
+    >>> with_presenting({"fever": False}, vocab)
+    {'postcoital_bleeding': True, 'fever': False}
+    >>> with_presenting({"postcoital_bleeding": False}, vocab)
+    {'postcoital_bleeding': False}
+    """
+    presenting = vocabulary.presenting
+    if presenting is None or presenting in findings:
+        return dict(findings)
+    return {presenting: True, **findings}
 
 
 def case_in_file(entry: Mapping, vocabulary: Vocabulary, display: str, where: str, prefix: str = "") -> Case:
@@ -202,6 +225,7 @@ def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[
         else:
             hint = _suggest(key, [*vocabulary.context, *vocabulary.findings])
             problems.append(f"'{key}' is not a context variable or finding{hint}")
+    findings = with_presenting(findings, vocabulary)
     try:
         case = Case(context, findings)
         _check_combinations(case, vocabulary)

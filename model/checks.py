@@ -156,4 +156,26 @@ def _check_findings(kb: Knowledge) -> None:
         )
 
 
-CHECKS = (_check_context, _check_base_rates, _check_risk_factors, _check_findings)
+def _check_presenting(kb: Knowledge) -> None:
+    """The presenting finding is explained by causes alone: a link from every cause, none from context."""
+    presenting = kb.vocabulary.presenting
+    if presenting is None:
+        return
+    linked = set()
+    for p in kb.table("finding_links"):
+        if p.key["finding"] != presenting:
+            continue
+        if p.key["link_source"] not in kb.vocabulary.causes:
+            raise _fail(
+                kb, p, "link_source", f"the presenting finding '{presenting}' is linked to causes only"
+            )
+        linked.add(p.key["link_source"])
+    missing = [c for c in kb.vocabulary.causes if c not in linked]
+    if missing:
+        raise KnowledgeError(
+            f"{kb.folder}/finding_links.csv", presenting, "link_source",
+            f"the presenting finding needs a link from every cause; none for: {', '.join(missing)}",
+        )  # fmt: skip
+
+
+CHECKS = (_check_context, _check_base_rates, _check_risk_factors, _check_findings, _check_presenting)

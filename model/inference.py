@@ -1,8 +1,11 @@
 """Posterior cause probabilities: the fast exact engine, and pgmpy's variable elimination as reference.
 
 This module owns `DiagnosticModel` (a knowledge base with its tables, pgmpy network and fast engine,
-built once and never changed) and `Diagnosis` (the answer for one case: each cause's posterior and
-its prior given the context alone, and the probability that no modelled cause is present).
+built once and never changed) and `Diagnosis` (the answer for one case). A diagnosis answers two
+questions about each cause: is it *present* (P(present | evidence)), and did it *explain the
+bleeding* (P(present and its link produced the presenting bleeding | evidence), the noisy-OR
+responsibility), beside the probability that no modelled cause explains it. The differential is
+ordered by the second when the case presents with bleeding after sex, and by presence otherwise.
 `diagnose` uses the fast engine (`model.quickscore`) by default; ``engine="pgmpy"`` computes the
 same answer with pgmpy, which the tests hold the fast engine to.
 """
@@ -21,7 +24,7 @@ from pgmpy.models import DiscreteBayesianNetwork
 from model.case import Case, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
-from model.network import NetworkTables, build_network, network_tables
+from model.network import NetworkTables, build_network, last_chain_node, link_node, network_tables
 from model.quickscore import EncodedCases, Queries, QuickscoreEngine
 from model.triage import Triage, assess_triage
 
@@ -57,11 +60,18 @@ class Diagnosis:
     posteriors : Mapping[str, float]
         P(cause present | context and findings), for every cause.
     priors : Mapping[str, float]
-        P(cause present | context alone), for every cause.
+        P(cause present | context and the presenting answer alone), before any other answer.
     no_cause_found : float
         P(no modelled cause is present | context and findings).
     triage : Triage
         The safety layer's verdict: level, reasons and red flags (see `model.triage`).
+    explains : Mapping[str, float] or None
+        P(cause present and it produced the bleeding after sex | context and findings), for every
+        cause; None when the case does not present with bleeding after sex.
+    unexplained : float or None
+        P(no modelled cause produced the bleeding | context and findings); None likewise.
+    prior_explains : Mapping[str, float] or None
+        ``explains`` given the context and the presenting answer alone.
     """
 
     case: Case
@@ -69,11 +79,25 @@ class Diagnosis:
     priors: Mapping[str, float]
     no_cause_found: float
     triage: Triage
+    explains: Mapping[str, float] | None = None
+    unexplained: float | None = None
+    prior_explains: Mapping[str, float] | None = None
+
+    @property
+    def ranked_by(self) -> str:
+        """``"explains"`` when the differential is ordered by what explains the bleeding, else ``"present"``."""
+        return "present" if self.explains is None else "explains"
+
+    @property
+    def differential(self) -> Mapping[str, float]:
+        """The probabilities the differential is ordered by: ``explains``, or ``posteriors`` without it."""
+        return self.posteriors if self.explains is None else self.explains
 
     @property
     def ranking(self) -> list[str]:
-        """Cause ids, most probable first (ties keep vocabulary order)."""
-        return sorted(self.posteriors, key=lambda c: -self.posteriors[c])
+        """Cause ids, most probable first by `differential` (ties keep vocabulary order)."""
+        differential = self.differential
+        return sorted(differential, key=lambda c: -differential[c])
 
 
 def build_model(
@@ -121,7 +145,7 @@ def fast_engine(kb: Knowledge, tables: NetworkTables) -> QuickscoreEngine:
     vocab = kb.vocabulary
     serious = [c for c, cause in vocab.causes.items() if cause.serious]
     states = {v: var.states for v, var in vocab.context.items()}
-    return QuickscoreEngine(tables, states, list(vocab.causes), serious)
+    return QuickscoreEngine(tables, states, list(vocab.causes), serious, vocab.presenting)
 
 
 def split_evidence(
@@ -189,6 +213,45 @@ def posterior_of(model: DiagnosticModel, cause: str, evidence: Mapping[str, str]
 
 def _reference_marginals(model: DiagnosticModel, evidence: Mapping[str, str]) -> dict[str, float]:
     return {c: posterior_of(model, c, evidence) for c in model.knowledge.vocabulary.causes}
+
+
+def presents(model: DiagnosticModel, evidence: Mapping[str, str]) -> bool:
+    """Whether the evidence answers the presenting finding (bleeding after sex) "yes"."""
+    presenting = model.knowledge.vocabulary.presenting
+    return presenting is not None and evidence.get(presenting) == "yes"
+
+
+def reference_explains(
+    model: DiagnosticModel, evidence: Mapping[str, str]
+) -> tuple[dict[str, float] | None, float | None]:
+    """Return what explains the presenting finding, and the unexplained share, from pgmpy.
+
+    Read directly off the network's link nodes: P(link of cause c fired | evidence), which
+    implies c present, and P(no link fired | evidence). None for evidence that does not present.
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> explains, unexplained = reference_explains(model, {"postcoital_bleeding": "yes"})
+    >>> 0 < unexplained < 1 and explains["ectropion"] > explains["fibroid"]
+    True
+    """
+    if not presents(model, evidence):
+        return None, None
+    presenting = model.knowledge.vocabulary.presenting
+    causes = list(model.knowledge.vocabulary.causes)
+    explains = {c: _probability(model.engine, link_node(presenting, c), "yes", evidence) for c in causes}
+    unexplained = _probability(model.engine, last_chain_node(presenting, causes), "no", evidence)
+    return explains, unexplained
+
+
+def baseline_evidence(model: DiagnosticModel, case: Case) -> dict[str, str]:
+    """Return the evidence before any answer but the presenting one: the context and that answer."""
+    presenting = model.knowledge.vocabulary.presenting
+    evidence = dict(case.context)
+    if presenting in case.findings:
+        evidence[presenting] = "yes" if case.findings[presenting] else "no"
+    return evidence
 
 
 def probability_none_of(model: DiagnosticModel, causes: Sequence[str], evidence: Mapping[str, str]) -> float:
@@ -270,12 +333,17 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
             kb.red_flags, kb.sources, case, lambda cause, seen: posterior_of(model, cause, seen)
         )
         no_cause = probability_none_of(model, list(kb.vocabulary.causes), evidence)
+        baseline = baseline_evidence(model, case)
+        explains, unexplained = reference_explains(model, evidence)
         return Diagnosis(
             case,
             _reference_marginals(model, evidence),
-            _reference_marginals(model, case.context),
+            _reference_marginals(model, baseline),
             no_cause,
             triage,
+            explains,
+            unexplained,
+            reference_explains(model, baseline)[0],
         )
     known = {}
 
@@ -285,18 +353,31 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
             known[key] = posteriors_given(model, [seen])[0]
         return known[key]
 
-    if np.isnan(row(evidence)[0]):
+    baseline = baseline_evidence(model, case)
+    found = model.fast.explained(encode_evidence(model, [evidence, baseline]))
+    if np.isnan(found.posteriors[0, 0, 0]):
         check_possible(model, case)  # names the first answer that made the case impossible
+    known[tuple(sorted(evidence.items()))] = found.posteriors[0, 0]
+    known[tuple(sorted(baseline.items()))] = found.posteriors[0, 1]
     queries = model.fast.queries
     triage = assess_triage(
         kb.red_flags, kb.sources, case, lambda cause, seen: float(row(seen)[queries.index(cause)])
     )
-    after, before = row(evidence), row(case.context)
-    causes = kb.vocabulary.causes
+    causes = list(kb.vocabulary.causes)
+    after, before = found.posteriors[0, 0], found.posteriors[0, 1]
+
+    def by_cause(values: np.ndarray, n: int) -> dict[str, float] | None:
+        return (
+            {c: float(v) for c, v in zip(causes, values[0, n], strict=True)} if found.presenting[n] else None
+        )
+
     return Diagnosis(
         case,
         {c: float(after[queries.index(c)]) for c in causes},
         {c: float(before[queries.index(c)]) for c in causes},
         float(after[queries.index("none")]),
         triage,
+        by_cause(found.explains, 0),
+        float(found.unexplained[0, 0]) if found.presenting[0] else None,
+        by_cause(found.explains, 1),
     )

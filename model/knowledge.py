@@ -34,6 +34,9 @@ EVIDENCE = (
     "systematic_review", "guideline", "derived", "expert_estimate",
 )  # fmt: skip
 NEEDS_RATIONALE = ("derived", "expert_estimate")
+# Optional text column: the assumed factors inside a derived number (empty when none), so a reader
+# sees how much judgement a "derived" row carries. Older folders without the column still load.
+ASSUMPTIONS = "assumptions"
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,17 @@ class Parameter:
     evidence: str
     rationale: str
     row: int
+    assumptions: str = ""
 
     @property
     def is_expert_estimate(self) -> bool:
         """Whether no study gives this number."""
         return self.evidence == "expert_estimate"
+
+    @property
+    def has_assumptions(self) -> bool:
+        """Whether a derived number rests on an assumed factor (listed in ``assumptions``)."""
+        return bool(self.assumptions)
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,7 @@ class Knowledge:
                 "evidence": p.evidence,
                 "expert_estimate": p.is_expert_estimate,
                 "rationale": p.rationale,
+                "assumptions": p.assumptions,
             }
             for p in self.parameters.values()
         ]
@@ -392,6 +402,7 @@ def _parse_row(row: dict, n: int, display: str, spec: TableSpec, sources: Mappin
         locator=text["locator"],
         evidence=text["evidence"],
         rationale=text["rationale"],
+        assumptions=(row.get(ASSUMPTIONS) or "").strip(),
         **num,
     )
     _check_value(param, display, entry)

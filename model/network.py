@@ -3,7 +3,8 @@
 Three layers: context variables (roots, or children of one parent context variable), causes
 (binary, logistic in the log odds ratios of their context risk factors, with an intercept solved so
 that each published base rate is met on average over the context distribution), and findings
-(binary noisy-OR over causes and context states, with a leak). ``priors/README.md`` states the
+(binary noisy-OR over causes and context states, with a leak). The presenting finding, a child of
+every cause, is built in pgmpy by parent divorcing: a link node per cause and a chain of OR nodes. ``priors/README.md`` states the
 semantics; `network_tables` is their only implementation. It computes every table at once for any
 number of parameter draws (a leading axis), so the pgmpy network (one draw) and the fast engine
 (`model.quickscore`, one draw or thousands) read the same numbers.
@@ -302,6 +303,66 @@ def _states(kb: Knowledge, node: str) -> Sequence[str]:
     return var.states if var else CAUSE_STATES
 
 
+def link_node(finding: str, cause: str) -> str:
+    """Return the pgmpy node that says whether ``cause``'s link to ``finding`` fired.
+
+    Examples
+    --------
+    >>> link_node("postcoital_bleeding", "ectropion")
+    'postcoital_bleeding__by__ectropion'
+    """
+    return f"{finding}__by__{cause}"
+
+
+def chain_node(finding: str, k: int) -> str:
+    """Return the k-th OR node of ``finding``'s chain: whether any of its first k + 1 links fired."""
+    return f"{finding}__any__{k}"
+
+
+def _binary(
+    node: str, yes: np.ndarray, parents: Sequence[str], states: Mapping[str, Sequence[str]]
+) -> TabularCPD:
+    """Return a CPD with states no/yes from P(yes) over the parents' configurations."""
+    yes = np.asarray(yes, dtype=float).reshape(1, -1)
+    return TabularCPD(
+        node, 2, np.vstack([1 - yes, yes]), list(parents) or None, [len(states[v]) for v in parents] or None,
+        state_names={node: list(FINDING_STATES), **{v: list(states[v]) for v in parents}},
+    )  # fmt: skip
+
+
+def _presenting_cpds(
+    finding: str, causes: Sequence[str], activation: np.ndarray, leak: float
+) -> list[TabularCPD]:
+    """Return the noisy-OR of the presenting finding over every cause, by parent divorcing.
+
+    One table over 22 causes would have 2^22 columns. Instead each cause has a link node (present
+    and its link fired: P = 1 - inhibitor), a chain of two-parent OR nodes collects the links, and
+    the finding is yes when the chain is, or else with the leak's probability. The joint
+    distribution over causes and finding is exactly the noisy-OR's, and the link nodes make "this
+    cause produced the bleeding" a node any engine can query.
+    """
+    binary = {c: CAUSE_STATES for c in causes} | {
+        n: FINDING_STATES for n in (link_node(finding, c) for c in causes)
+    }
+    links = [link_node(finding, c) for c in causes]
+    cpds = [
+        _binary(link, [0.0, a], [c], binary) for c, link, a in zip(causes, links, activation, strict=True)
+    ]
+    previous = links[0]
+    for k, link in enumerate(links[1:], start=1):
+        node = chain_node(finding, k)
+        binary[node] = FINDING_STATES
+        cpds.append(_binary(node, [0.0, 1.0, 1.0, 1.0], [previous, link], binary))
+        previous = node
+    cpds.append(_binary(finding, [leak, 1.0], [previous], binary))
+    return cpds
+
+
+def last_chain_node(finding: str, causes: Sequence[str]) -> str:
+    """Return the node that is yes when any cause's link to the presenting ``finding`` fired."""
+    return chain_node(finding, len(causes) - 1) if len(causes) > 1 else link_node(finding, causes[0])
+
+
 def _cpds(kb: Knowledge, tables: NetworkTables) -> list[TabularCPD]:
     """Return the pgmpy CPDs of the first draw of ``tables``."""
     ctx = kb.vocabulary.context
@@ -325,6 +386,10 @@ def _cpds(kb: Knowledge, tables: NetworkTables) -> list[TabularCPD]:
         ))  # fmt: skip
     causes = list(kb.vocabulary.causes)
     for j, finding in enumerate(tables.findings):
+        if finding == kb.vocabulary.presenting:
+            activation = 1.0 - tables.cause_inhibitor[0, :, j]
+            cpds.extend(_presenting_cpds(finding, causes, activation, tables.finding_leak[0, j]))
+            continue
         parents = finding_parents(kb, finding)
         inhibitors = [
             tables.context_inhibitor[v][0, j] if v in ctx

@@ -51,8 +51,12 @@ def format_probability(p: float) -> str:
 def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None) -> dict[str, Any]:
     """Return the JSON object of ``python -m model diagnose``.
 
-    Keys: ``posteriors`` and ``priors`` (cause id to probability), ``ranking`` (cause ids, most
-    probable first), ``no_cause_found``, ``triage`` (``level``, ``label``, ``action``, ``reasons``,
+    Keys: ``explains`` (cause id to P(present and it produced the bleeding after sex)),
+    ``unexplained`` (P(no modelled cause produced it)), ``posteriors`` (cause id to P(present)),
+    ``priors`` and ``prior_explains`` (the same given the context and the presenting answer alone),
+    ``ranking`` (cause ids, first the most probable by ``ranked_by``: ``"explains"`` when the case
+    presents with bleeding after sex, else ``"present"``, and then ``explains``, ``unexplained`` and
+    ``prior_explains`` are null), ``no_cause_found`` (P(no modelled cause present)), ``triage`` (``level``, ``label``, ``action``, ``reasons``,
     ``advice``), ``red_flags`` (each with ``id``, ``message``, ``level``, ``source``) and ``case``
     (the case as understood); with ``intervals`` (from `model.uncertainty.posterior_intervals`),
     also ``intervals`` (cause id to ``low``, ``median``, ``high`` and ``level``).
@@ -70,9 +74,13 @@ def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None
             for cause, row in intervals.iterrows()
         }
     return extra | {
-        "posteriors": dict(diagnosis.posteriors),
+        "ranked_by": diagnosis.ranked_by,
         "ranking": diagnosis.ranking,
+        "explains": dict(diagnosis.explains) if diagnosis.explains is not None else None,
+        "unexplained": diagnosis.unexplained,
+        "posteriors": dict(diagnosis.posteriors),
         "priors": dict(diagnosis.priors),
+        "prior_explains": dict(diagnosis.prior_explains) if diagnosis.prior_explains is not None else None,
         "no_cause_found": diagnosis.no_cause_found,
         "triage": {
             "level": triage.level,
@@ -111,6 +119,10 @@ def triage_text(triage: Triage) -> str:
 def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.DataFrame | None = None) -> str:
     """Return a readable table of the differential, most probable first, with the context-only prior.
 
+    When the case presents with bleeding after sex the first column is the probability that each
+    cause explains it, and the table is ordered by it; the next columns give the probability that
+    the cause is present, now and given the context alone.
+
     With ``intervals`` (from `model.uncertainty.posterior_intervals`) each cause also shows its
     credible interval over the uncertainty of the numbers in ``priors/``.
 
@@ -125,19 +137,34 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
     causes = knowledge.vocabulary.causes
     width = max(len(c.label) for c in causes.values())
     lines = [triage_text(diagnosis.triage), ""]
-    header = f"{'Cause':<{width}}  {'Now':>22}  {'Context only':>22}"
+    explains = diagnosis.explains
+    header = f"{'Cause':<{width}}"
+    if explains is not None:
+        header += f"  {'Explains bleeding':>22}"
+    header += f"  {'Present now':>22}  {'Present, context only':>22}"
     if intervals is not None:
         header += f"  {str(round(100 * intervals.attrs['level'])) + '% credible interval':>26}"
     lines += [header]
     for cause in diagnosis.ranking:
+        line = f"{causes[cause].label:<{width}}"
+        if explains is not None:
+            line += f"  {format_probability(explains[cause]):>22}"
         now = format_probability(diagnosis.posteriors[cause])
         before = format_probability(diagnosis.priors[cause])
-        line = f"{causes[cause].label:<{width}}  {now:>22}  {before:>22}"
+        line += f"  {now:>22}  {before:>22}"
         if intervals is not None:
             low, high = intervals.loc[cause, ["low", "high"]]
             line += f"  {format_interval(low, high):>26}"
         lines.append(line)
-    lines.append(f"{'No modelled cause found':<{width}}  {format_probability(diagnosis.no_cause_found):>22}")
+    if diagnosis.unexplained is not None:
+        lines.append(
+            f"{'No modelled cause explains it':<{width}}  {format_probability(diagnosis.unexplained):>22}"
+        )
+    lines.append(
+        f"{'No modelled cause present':<{width}}  {'':>22}  {format_probability(diagnosis.no_cause_found):>22}"
+        if explains is not None
+        else f"{'No modelled cause present':<{width}}  {format_probability(diagnosis.no_cause_found):>22}"
+    )
     lines += ["", _describe_case(diagnosis, knowledge), "", SEEK_CARE]
     return "\n".join(lines)
 
@@ -253,13 +280,29 @@ def calibration_text(checks: Sequence[Check], knowledge: Knowledge) -> str:
 
 
 def differential_frame(diagnosis: Diagnosis, knowledge: Knowledge) -> pd.DataFrame:
-    """Return the differential as a table, most probable first: id, label, posterior, prior, serious."""
+    """Return the differential as a table, first the most probable by the diagnosis's ordering.
+
+    Columns: ``cause``, ``label``, ``value`` (what the differential is ordered by: P(explains the
+    bleeding), or P(present) when the case does not present with it), ``value_before`` (the same
+    given the context and presenting answer alone), ``posterior`` and ``prior`` (P(present), now
+    and before), ``serious`` and ``shown`` (``value`` as text).
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> model = build_model()
+    >>> frame = differential_frame(diagnose(model, {}), model.knowledge)
+    >>> bool(frame["value"].is_monotonic_decreasing)
+    True
+    """
     causes = knowledge.vocabulary.causes
+    value = diagnosis.differential
+    before = diagnosis.priors if diagnosis.prior_explains is None else diagnosis.prior_explains
     return pd.DataFrame(
         [
-            {"cause": c, "label": causes[c].label, "posterior": diagnosis.posteriors[c],
-             "prior": diagnosis.priors[c], "serious": causes[c].serious,
-             "shown": format_probability(diagnosis.posteriors[c])}
+            {"cause": c, "label": causes[c].label, "value": value[c], "value_before": before[c],
+             "posterior": diagnosis.posteriors[c], "prior": diagnosis.priors[c],
+             "serious": causes[c].serious, "shown": format_probability(value[c])}
             for c in diagnosis.ranking
         ]
     )  # fmt: skip

@@ -117,6 +117,32 @@ class EncodedCases:
         return len(self.context)
 
 
+@dataclass(frozen=True)
+class Explained:
+    """Posteriors and what explains the presenting finding, from `QuickscoreEngine.explained`.
+
+    Attributes
+    ----------
+    joint : numpy.ndarray
+        P(query, evidence), shape ``(draws, cases, queries)``.
+    posteriors : numpy.ndarray
+        P(query | evidence), the same shape; NaN where the evidence is impossible.
+    explains : numpy.ndarray
+        P(cause present and its link produced the presenting finding | evidence), shape
+        ``(draws, cases, causes)``; NaN for a case that does not present.
+    unexplained : numpy.ndarray
+        P(no modelled cause produced it | evidence), shape ``(draws, cases)``; NaN likewise.
+    presenting : numpy.ndarray
+        Shape ``(cases,)``: whether each case answered the presenting finding "yes".
+    """
+
+    joint: np.ndarray
+    posteriors: np.ndarray
+    explains: np.ndarray
+    unexplained: np.ndarray
+    presenting: np.ndarray
+
+
 class QuickscoreEngine:
     """Exact posteriors for many cases and parameter draws at once.
 
@@ -130,6 +156,11 @@ class QuickscoreEngine:
         Cause ids, in the order of the tables' cause axis.
     serious : Sequence[str]
         The serious causes (for the ``none_serious`` query).
+    presenting : str, optional
+        The presenting finding (bleeding after sex), linked to every cause. A "yes" to it is never
+        handed to inclusion-exclusion or the stable paths: P(query, E, yes) = P(query, E without
+        it) - P(query, E, no), two sums in which it is unknown or negative, so it costs a factor of
+        two whatever the other answers, and the same two sums give what explains it (`explained`).
 
     Examples
     --------
@@ -143,9 +174,10 @@ class QuickscoreEngine:
 
     def __init__(
         self, tables: NetworkTables, context_states: Mapping[str, Sequence[str]], causes: Sequence[str],
-        serious: Sequence[str],
+        serious: Sequence[str], presenting: str | None = None,
     ) -> None:  # fmt: skip
         self.tables = tables
+        self.presenting = presenting
         self.context_states = {v: tuple(s) for v, s in context_states.items()}
         self.context = tuple(tables.context_parent)
         self.causes = tuple(causes)
@@ -184,6 +216,96 @@ class QuickscoreEngine:
     ) -> np.ndarray:
         """Return P(query event and evidence), shape ``(draws, cases, queries)``.
 
+        The first query must be ``evidence`` (nothing clamped). ``precision`` (default `PRECISION`)
+        is the rounding bound a posterior must meet; a Monte Carlo summary, precise to far less
+        anyway, may relax it. A "yes" to the presenting finding is taken as the difference of two
+        sums (see the class docstring).
+        """
+        unknown, negative, _ = self._split_presenting(cases, queries, precision)
+        return unknown - negative
+
+    def explained(
+        self, cases: EncodedCases, queries: Queries | None = None, precision: float | None = None
+    ) -> Explained:
+        """Return the posteriors and, for cases that present, what explains the presentation.
+
+        ``queries`` (default: the standard ones) must begin with the standard queries, so that each
+        cause's own query is where `standard_queries` puts it.
+
+        With the presenting finding F a noisy-OR of every cause, let L_c be "cause c is present and
+        its link fired" (probability a_c = 1 - inhibitor when c is present). L_c makes F yes
+        whatever else happens and is independent of every other finding given c, so
+
+        P(L_c, E) = a_c P(c present, E without F),
+
+        and F = yes with no link fired means the leak fired while every link stayed silent:
+
+        P(no cause explains F, E) = leak / (1 - leak) P(E without F, F = no).
+
+        Both right-hand sides are the two sums that `joint` already takes for a "yes" to F, so
+        this costs nothing more. Rows that do not answer F "yes" get NaN in ``explains`` and
+        ``unexplained``.
+        """
+        unknown, negative, presenting = self._split_presenting(cases, queries, precision)
+        joint = unknown - negative
+        evidence = joint[..., 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            posteriors = np.where(evidence[..., None] > 0, joint / evidence[..., None], np.nan)
+        draws, n = evidence.shape
+        explains = np.full((draws, n, len(self.causes)), np.nan)
+        unexplained = np.full((draws, n), np.nan)
+        if presenting.any():
+            j = self.findings.index(self.presenting)
+            activation = 1.0 - self.tables.cause_inhibitor[:, :, j]  # (draws, causes)
+            leak = self.tables.finding_leak[:, j][:, None]
+            cause_columns = [self.queries.index(c) for c in self.causes]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                denominator = np.where(evidence > 0, evidence, np.nan)[:, presenting]
+                explains[:, presenting] = (
+                    activation[:, None, :]
+                    * unknown[:, presenting][..., cause_columns]
+                    / denominator[..., None]
+                )
+                unexplained[:, presenting] = leak / (1 - leak) * negative[:, presenting, 0] / denominator
+        return Explained(joint, posteriors, explains, unexplained, presenting)
+
+    def _split_presenting(
+        self, cases: EncodedCases, queries: Queries | None, precision: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return P(query, E) with a "yes" to the presenting finding made unknown, P(query, E, no), and who said yes.
+
+        For a case that does not answer the presenting finding "yes" the first array is simply
+        P(query, E) and the second is zero.
+        """
+        n = len(cases)
+        presenting = np.zeros(n, dtype=bool)
+        if self.presenting is not None:
+            presenting = cases.findings[:, self.findings.index(self.presenting)] == 1
+        if not presenting.any():
+            result = self._joint(cases, queries, precision)
+            return result, np.zeros_like(result), presenting
+        j = self.findings.index(self.presenting)
+        unknown = cases.findings.copy()
+        unknown[presenting, j] = -1
+        negative = cases.findings[presenting].copy()
+        negative[:, j] = 0
+        both = self._joint(
+            EncodedCases(
+                np.concatenate([cases.context, cases.context[presenting]]),
+                np.concatenate([unknown, negative]),
+            ),
+            queries,
+            precision,
+        )
+        second = np.zeros_like(both[:, :n])
+        second[:, presenting] = both[:, n:]
+        return both[:, :n], second, presenting
+
+    def _joint(
+        self, cases: EncodedCases, queries: Queries | None = None, precision: float | None = None
+    ) -> np.ndarray:
+        """Return P(query event and evidence) for cases without a "yes" to the presenting finding.
+
         A case with few unknown-context configurations is expanded into one row per configuration,
         with every context known; one with many is summed over them by broadcasting. Rows are
         grouped by how many findings are positive and computed in chunks that keep the working
@@ -203,7 +325,7 @@ class QuickscoreEngine:
         if draws > 1 and draws * largest > WORK_BUDGET:  # many draws of a case: a few draws at a time
             step = max(1, WORK_BUDGET // largest)
             parts = [
-                self._draws(slice(d, d + step)).joint(cases, queries, precision)
+                self._draws(slice(d, d + step))._joint(cases, queries, precision)
                 for d in range(0, draws, step)
             ]
             return np.concatenate(parts)
@@ -321,7 +443,7 @@ class QuickscoreEngine:
             {v: a[draws] for v, a in tables.context_inhibitor.items()},
         )  # fmt: skip
         serious = [self.causes[i] for i in np.flatnonzero(self.queries.clamp[-1] == ABSENT)]
-        return QuickscoreEngine(sliced, self.context_states, self.causes, serious)
+        return QuickscoreEngine(sliced, self.context_states, self.causes, serious, self.presenting)
 
     def posteriors(
         self, cases: EncodedCases, queries: Queries | None = None, precision: float | None = None

@@ -83,12 +83,17 @@ class Source:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """All ids of the model, in file order, with their words."""
+    """All ids of the model, in file order, with their words.
+
+    ``presenting`` is the finding every case has unless it says otherwise (bleeding after sex): the
+    complaint whose explanation the differential reports.
+    """
 
     context: Mapping[str, ContextVariable]
     causes: Mapping[str, Cause]
     findings: Mapping[str, Finding]
     impossible_combinations: tuple[ImpossibleCombination, ...]
+    presenting: str | None = None
 
 
 def read_yaml(path: Path, display: str) -> Any:
@@ -242,7 +247,10 @@ def load_vocabulary(path: Path, display: str) -> Vocabulary:
                 required_text(entry, "message", display, where),
             )
         )
-    return Vocabulary(context, causes, findings, tuple(combos))
+    presenting = raw.get("presenting")
+    if presenting is not None and presenting not in findings:
+        raise KnowledgeError(display, "presenting", "", f"'{presenting}' is not a finding of this file")
+    return Vocabulary(context, causes, findings, tuple(combos), presenting)
 
 
 def load_sources(path: Path, display: str) -> dict[str, Source]:
