@@ -15,7 +15,9 @@ evaluations run on the fast engine, over many parameter sets at once (the draws 
 
 from __future__ import annotations
 
+import csv
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -204,6 +206,8 @@ def _published(
     entry: Mapping, display: str, where: str
 ) -> tuple[float, tuple | None, float | None, float | None]:
     events, total = entry.get("events"), entry.get("total")
+    if events is None and total is not None and isinstance(entry.get("published"), int | float):
+        events = entry["published"] * total  # a percentage of a known cohort: its implied count
     if events is not None or total is not None:
         if (
             not isinstance(events, int | float)
@@ -221,6 +225,13 @@ def _published(
         )
     low, high = entry.get("ci_low"), entry.get("ci_high")
     if low is None and high is None:
+        if published >= SMALL:  # only a rare outcome may be judged by a factor alone
+            raise KnowledgeError(
+                display,
+                where,
+                "ci_low",
+                f"a figure of {SMALL:.0%} or more needs events/total or ci_low/ci_high",
+            )
         return float(published), None, None, None
     if not all(isinstance(x, int | float) for x in (low, high)) or not 0 <= low <= published <= high <= 1:
         raise KnowledgeError(display, where, "ci_low", "ci_low <= published <= ci_high, all probabilities")
@@ -510,7 +521,7 @@ def fit_links(
 
 
 def _above_leaks(kb: Knowledge, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Raise any fitted link that fell below its (possibly fitted) leak to the leak: a noisy-OR link cannot lower a finding."""
+    """Raise a fitted link that fell below its (fitted) leak: a noisy-OR link cannot lower a finding."""
     result = dict(values)
     for pid in values:
         p = kb.parameters[pid]
@@ -520,3 +531,55 @@ def _above_leaks(kb: Knowledge, values: Mapping[str, np.ndarray]) -> dict[str, n
         leak = result.get(leak_id, kb.parameters[leak_id].value)
         result[pid] = np.maximum(result[pid], leak)
     return result
+
+
+CALIBRATED = re.compile(
+    r"^Calibrated: .*? Literature value (?P<value>\S+) \((?P<evidence>\w+)\)\. (?P<rest>.*)$", re.S
+)
+
+
+def write_calibrated(kb: Knowledge, fit: Fit) -> Path:
+    """Store fitted values in the rows of the folder ``kb`` was loaded from, marked ``calibrated``.
+
+    Each fitted row keeps its source, population and 95% interval; its value becomes the fitted one,
+    its evidence ``calibrated``, and its rationale starts by naming the targets it was fitted to and
+    the literature value and evidence it had, so a later fit (or a reader) can still see them.
+    Refitting a calibrated row keeps the literature value of the first fit.
+
+    Returns
+    -------
+    Path
+        The folder written to.
+    """
+    by_table: dict[str, dict[int, float]] = {}
+    for pid, value in fit.overrides.items():
+        p = kb.parameters[pid]
+        by_table.setdefault(p.table, {})[p.row] = value
+    note = ", ".join(fit.targets)
+    for table, rows in by_table.items():
+        path = kb.path / f"{table}.csv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header, records = list(reader.fieldnames or []), list(reader)
+        for number, record in enumerate(records, start=2):
+            if number not in rows:
+                continue
+            earlier = CALIBRATED.match(record["rationale"])
+            literature = (
+                (earlier["value"], earlier["evidence"], earlier["rest"])
+                if earlier
+                else (record["value"], record["evidence"], record["rationale"])
+            )
+            record["value"] = f"{rows[number]:.4g}"
+            record["evidence"] = "calibrated"
+            record["rationale"] = (
+                f"Calibrated: fitted within this row's 95% interval, with the other links of the presenting "
+                f"finding, to the published PCB cohorts marked fit in calibration.yaml ({note}) by "
+                f"`python -m model fit --write`. Literature value {literature[0]} ({literature[1]}). "
+                f"{literature[2]}"
+            )
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, header, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+    return kb.path

@@ -157,7 +157,7 @@ def _check_findings(kb: Knowledge) -> None:
 
 
 def _check_presenting(kb: Knowledge) -> None:
-    """The presenting finding is explained by causes alone: a link from every cause, none from context."""
+    """Require a link to the presenting finding from every cause, and none from a context state."""
     presenting = kb.vocabulary.presenting
     if presenting is None:
         return

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 import pandas as pd
 
 from model.batch import CHUNK_ROWS, score
-from model.calibration import calibrate, load_targets
+from model.calibration import calibrate, fit_links, load_targets, write_calibrated
 from model.errors import ModelInputError
 from model.evaluation import evaluate, load_vignettes, summarise
 from model.export import EXPORT_FORMATS, export_network
@@ -26,6 +26,7 @@ from model.present import (
     diagnosis_record,
     diagnosis_text,
     evaluation_text,
+    parameters_summary,
     questions_record,
     questions_text,
     tornado_text,
@@ -209,7 +210,9 @@ def _sensitivity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _parameters(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     frame = _model(args).knowledge.parameter_frame()
-    if args.format == "json":
+    if args.summary:
+        print(parameters_summary(frame), file=out)
+    elif args.format == "json":
         out.write(frame.to_json(orient="records", indent=1) + "\n")
     else:
         frame.to_csv(out, index=False)
@@ -250,13 +253,32 @@ def _calibration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         rows = [
             {"id": c.target.id, "label": c.target.label, "model": c.model, "published": c.target.published,
-             "tolerance": {c.target.tolerance_kind: c.target.tolerance}, "within_tolerance": c.ok,
+             "interval": list(c.target.interval) if c.target.interval else None, "ratio": c.ratio,
+             "met": c.ok, "fit": c.target.fit, "known_gap": c.target.unmet or None,
              "source": model.knowledge.sources[c.target.source].citation()}
             for c in checks
         ]  # fmt: skip
         print(json.dumps(rows, indent=1), file=out)
     else:
         print(calibration_text(checks, model.knowledge), file=out)
+    return 0
+
+
+def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    model = _model(args)
+    targets = load_targets(model, args.targets)
+    found = fit_links(model, targets, max_iterations=args.iterations)
+    print(calibration_text(found.after, model.knowledge), file=out)
+    print(
+        f"\nloss over the {len(found.targets)} fitted targets: {found.loss_before:.1f} before, "
+        f"{found.loss_after:.1f} after",
+        file=out,
+    )
+    for pid, value in found.overrides.items():
+        print(f"{pid}: {model.knowledge.parameters[pid].value:g} -> {value:.4g}", file=out)
+    if args.write:
+        folder = write_calibrated(model.knowledge, found)
+        print(f"wrote the fitted values into {folder}", file=err)
     return 0
 
 
@@ -312,6 +334,10 @@ def _parser() -> argparse.ArgumentParser:
         "parameters", parents=[shared], help="every number in the knowledge base, with its source"
     )
     params.add_argument("--format", choices=("csv", "json"), default="csv")
+    params.add_argument(
+        "--summary", action="store_true",
+        help="count the numbers by kind of evidence, and the derived ones that rest on an assumption",
+    )  # fmt: skip
     params.set_defaults(handler=_parameters)
     check = commands.add_parser(
         "evaluate", parents=[shared], help="accuracy and triage on published vignettes"
@@ -328,6 +354,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     calib.add_argument("--format", choices=("text", "json"), default="text")
     calib.set_defaults(handler=_calibration)
+    fit = commands.add_parser(
+        "fit", parents=[shared], help="fit the bleeding links to the published cohorts marked fit"
+    )
+    fit.add_argument(
+        "targets", metavar="TARGETS", nargs="?", help="a targets file (default: priors/calibration.yaml)"
+    )
+    fit.add_argument(
+        "--iterations", type=_positive_int, default=200, help="at most this many optimiser steps"
+    )
+    fit.add_argument(
+        "--write", action="store_true",
+        help="store the fitted values in the priors folder's rows, marked calibrated",
+    )  # fmt: skip
+    fit.set_defaults(handler=_fit)
     export = commands.add_parser("export", parents=[shared], help="write the network as BIF or XMLBIF")
     export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
     export.add_argument("path", metavar="PATH")

@@ -120,14 +120,19 @@ def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> li
 
 
 def evaluate(model: DiagnosticModel, vignettes: Sequence[Vignette]) -> list[Outcome]:
-    """Run every vignette through the model (posteriors and triage)."""
+    """Run every vignette through the model (the differential and triage).
+
+    A case is ranked as the app ranks it: by what explains the bleeding after sex when it presents
+    with it, by presence otherwise (``[not PCB]`` cases).
+    """
     outcomes = []
     for vignette in vignettes:
         result = diagnose(model, vignette.case)
         dx = vignette.diagnosis
+        before = result.priors if result.prior_explains is None else result.prior_explains
         outcomes.append(
             Outcome(vignette, tuple(result.ranking[:3]), result.triage.level,
-                    result.ranking.index(dx) + 1, result.posteriors[dx], result.priors[dx])
+                    result.ranking.index(dx) + 1, result.differential[dx], before[dx])
         )  # fmt: skip
     return outcomes
 

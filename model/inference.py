@@ -85,7 +85,7 @@ class Diagnosis:
 
     @property
     def ranked_by(self) -> str:
-        """``"explains"`` when the differential is ordered by what explains the bleeding, else ``"present"``."""
+        """``"explains"`` when ordered by what explains the bleeding after sex, else ``"present"``."""
         return "present" if self.explains is None else "explains"
 
     @property

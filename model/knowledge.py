@@ -31,9 +31,9 @@ PROVENANCE = (
 )  # fmt: skip
 EVIDENCE = (
     "cohort", "cross_sectional", "case_control", "accuracy_study",
-    "systematic_review", "guideline", "derived", "expert_estimate",
+    "systematic_review", "guideline", "derived", "calibrated", "expert_estimate",
 )  # fmt: skip
-NEEDS_RATIONALE = ("derived", "expert_estimate")
+NEEDS_RATIONALE = ("derived", "calibrated", "expert_estimate")
 # Optional text column: the assumed factors inside a derived number (empty when none), so a reader
 # sees how much judgement a "derived" row carries. Older folders without the column still load.
 ASSUMPTIONS = "assumptions"

@@ -4,10 +4,12 @@ Three layers: context variables (roots, or children of one parent context variab
 (binary, logistic in the log odds ratios of their context risk factors, with an intercept solved so
 that each published base rate is met on average over the context distribution), and findings
 (binary noisy-OR over causes and context states, with a leak). The presenting finding, a child of
-every cause, is built in pgmpy by parent divorcing: a link node per cause and a chain of OR nodes. ``priors/README.md`` states the
-semantics; `network_tables` is their only implementation. It computes every table at once for any
-number of parameter draws (a leading axis), so the pgmpy network (one draw) and the fast engine
-(`model.quickscore`, one draw or thousands) read the same numbers.
+every cause, is built in pgmpy by parent divorcing: a link node per cause and a chain of OR nodes.
+
+``priors/README.md`` states the semantics; `network_tables` is their only implementation. It
+computes every table at once for any number of parameter draws (a leading axis), so the pgmpy
+network (one draw) and the fast engine (`model.quickscore`, one draw or thousands) read the same
+numbers.
 """
 
 from __future__ import annotations

@@ -51,15 +51,16 @@ def format_probability(p: float) -> str:
 def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None) -> dict[str, Any]:
     """Return the JSON object of ``python -m model diagnose``.
 
-    Keys: ``explains`` (cause id to P(present and it produced the bleeding after sex)),
-    ``unexplained`` (P(no modelled cause produced it)), ``posteriors`` (cause id to P(present)),
-    ``priors`` and ``prior_explains`` (the same given the context and the presenting answer alone),
-    ``ranking`` (cause ids, first the most probable by ``ranked_by``: ``"explains"`` when the case
-    presents with bleeding after sex, else ``"present"``, and then ``explains``, ``unexplained`` and
-    ``prior_explains`` are null), ``no_cause_found`` (P(no modelled cause present)), ``triage`` (``level``, ``label``, ``action``, ``reasons``,
-    ``advice``), ``red_flags`` (each with ``id``, ``message``, ``level``, ``source``) and ``case``
-    (the case as understood); with ``intervals`` (from `model.uncertainty.posterior_intervals`),
-    also ``intervals`` (cause id to ``low``, ``median``, ``high`` and ``level``).
+    Keys: ``ranked_by`` (``"explains"`` when the case presents with bleeding after sex, else
+    ``"present"``), ``ranking`` (cause ids, the most probable first by that ordering), ``explains``
+    (cause id to P(present and it produced the bleeding after sex)), ``unexplained`` (P(no modelled
+    cause produced it)), ``posteriors`` (cause id to P(present)), ``priors`` and ``prior_explains``
+    (the same given the context and the presenting answer alone; the ``explains`` keys are null for
+    a case that does not present), ``no_cause_found`` (P(no modelled cause present)), ``triage``
+    (``level``, ``label``, ``action``, ``reasons``, ``advice``), ``red_flags`` (each with ``id``,
+    ``message``, ``level``, ``source``) and ``case`` (the case as understood); with ``intervals``
+    (from `model.uncertainty.posterior_intervals`), also ``intervals`` (cause id to ``low``,
+    ``median``, ``high`` and ``level``).
     """
     triage = diagnosis.triage
     extra = {}
@@ -160,11 +161,9 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
         lines.append(
             f"{'No modelled cause explains it':<{width}}  {format_probability(diagnosis.unexplained):>22}"
         )
-    lines.append(
-        f"{'No modelled cause present':<{width}}  {'':>22}  {format_probability(diagnosis.no_cause_found):>22}"
-        if explains is not None
-        else f"{'No modelled cause present':<{width}}  {format_probability(diagnosis.no_cause_found):>22}"
-    )
+    gap = f"  {'':>22}" if explains is not None else ""  # under "Present now"
+    none_present = format_probability(diagnosis.no_cause_found)
+    lines.append(f"{'No modelled cause present':<{width}}{gap}  {none_present:>22}")
     lines += ["", _describe_case(diagnosis, knowledge), "", SEEK_CARE]
     return "\n".join(lines)
 
@@ -260,17 +259,53 @@ def evaluation_text(outcomes: Sequence[Outcome], knowledge: Knowledge) -> str:
     return "\n".join(lines)
 
 
+def parameters_summary(frame: pd.DataFrame) -> str:
+    """Return how many numbers rest on each kind of evidence, and how much of it is judgement.
+
+    ``frame`` is `~model.knowledge.Knowledge.parameter_frame`. Judgement is counted twice over:
+    expert estimates (no study behind the number), and derived numbers whose derivation contains an
+    assumed factor (listed in their ``assumptions``).
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> print(parameters_summary(load_knowledge().parameter_frame()))  # doctest: +ELLIPSIS
+    Parameters: ...
+    """
+    total = len(frame)
+    lines = [f"Parameters: {total}"]
+    for evidence, count in frame["evidence"].value_counts().items():
+        lines.append(f"  {evidence:<18} {count:>4}  {count / total:6.1%}")
+    expert = int(frame["expert_estimate"].sum())
+    assumed = int(((frame["evidence"] != "expert_estimate") & (frame["assumptions"] != "")).sum())
+    lines += [
+        f"Expert estimates (no study behind the number): {expert} ({expert / total:.1%})",
+        f"Derived or calibrated numbers that rest on an assumed factor: {assumed} ({assumed / total:.1%})",
+        f"Judgement in all: {expert + assumed} of {total} ({(expert + assumed) / total:.1%})",
+    ]
+    return "\n".join(lines)
+
+
 def calibration_text(checks: Sequence[Check], knowledge: Knowledge) -> str:
-    """Return the calibration report: each published figure beside the model's, and the verdict."""
-    lines = [f"{'target':<34} {'model':>9} {'published':>10} {'ratio':>7}  tolerance      verdict"]
+    """Return the calibration report: each published figure beside the model's, and the verdict.
+
+    A target is met inside its published 95% interval, or within a factor of 1.5 when it is rarer
+    than 5%; ``fit`` marks the targets the bleeding links were fitted to, the others being
+    independent checks.
+    """
+    lines = [
+        f"{'target':<40} {'model':>9} {'published':>10} {'95% interval':>17} {'ratio':>7}  {'fit':<3}  met"
+    ]
     for check in checks:
         t = check.target
-        tolerance = f"x{t.tolerance:g}" if t.tolerance_kind == "factor" else f"+/-{t.tolerance * 100:g} pp"
-        verdict = "within" if check.ok else "OUTSIDE"
-        ratio = check.model / t.published
+        interval = f"{t.interval[0]:.2%}-{t.interval[1]:.2%}" if t.interval else "x1.5"
+        verdict = "met" if check.ok else "NOT met" + (f" (known: {t.unmet})" if t.unmet else "")
         lines.append(
-            f"{t.id:<34} {check.model:>9.3%} {t.published:>10.3%} {ratio:>7.2f}  {tolerance:<14} {verdict}"
+            f"{t.id:<40} {check.model:>9.3%} {t.published:>10.3%} {interval:>17} {check.ratio:>7.2f}  "
+            f"{'yes' if t.fit else 'no':<3}  {verdict}"
         )
+    met = sum(c.ok for c in checks)
+    lines.append(f"{met} of {len(checks)} targets met, over {len({c.target.source for c in checks})} sources")
     lines += ["", "Sources:"]
     lines += [
         f"  {key}: {knowledge.sources[key].citation()}"

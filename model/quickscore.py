@@ -272,7 +272,7 @@ class QuickscoreEngine:
     def _split_presenting(
         self, cases: EncodedCases, queries: Queries | None, precision: float | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return P(query, E) with a "yes" to the presenting finding made unknown, P(query, E, no), and who said yes.
+        """Return P(query, E with the presenting "yes" made unknown), P(query, E, no) and who said yes.
 
         For a case that does not answer the presenting finding "yes" the first array is simply
         P(query, E) and the second is zero.

@@ -8,7 +8,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from model import build_model, load_knowledge, quickscore
-from model.inference import fast_engine, posterior_of, posteriors_given, probability_none_of
+from model.inference import (
+    fast_engine,
+    posterior_of,
+    posteriors_given,
+    probability_none_of,
+    reference_explains,
+)
 from model.network import network_tables
 from model.quickscore import QUICKSCORE_MAX_POSITIVES, standard_queries
 
@@ -20,12 +26,22 @@ SETTINGS = settings(
 )
 
 
+OTHER_FINDINGS = [f for f in VOCAB.findings if f != VOCAB.presenting]
+
+
 @st.composite
 def evidence_sets(draw, max_findings=10):
-    """Node-to-state evidence: some context known, some findings answered yes or no."""
+    """Node-to-state evidence: some context known, some findings answered yes or no.
+
+    The presenting finding is drawn on its own, mostly "yes" as every real case has it, so each
+    test reaches the two-sum path for it as well as cases without it.
+    """
     context_ids = draw(st.lists(st.sampled_from(list(VOCAB.context)), unique=True))
     evidence = {v: draw(st.sampled_from(VOCAB.context[v].states)) for v in context_ids}
-    for finding in draw(st.lists(st.sampled_from(list(VOCAB.findings)), unique=True, max_size=max_findings)):
+    presenting = draw(st.sampled_from(["yes", "yes", "yes", "no", None]))
+    if presenting is not None:
+        evidence[VOCAB.presenting] = presenting
+    for finding in draw(st.lists(st.sampled_from(OTHER_FINDINGS), unique=True, max_size=max_findings)):
         evidence[finding] = draw(st.sampled_from(["yes", "no"]))
     return evidence
 
@@ -62,7 +78,7 @@ def test_fast_engine_matches_pgmpy_on_random_evidence(shipped_model, evidence):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     evidence=evidence_sets(max_findings=0),
-    positives=st.lists(st.sampled_from(list(VOCAB.findings)), unique=True, min_size=8, max_size=16),
+    positives=st.lists(st.sampled_from(OTHER_FINDINGS), unique=True, min_size=8, max_size=16),
 )
 def test_many_positive_findings_stay_exact(shipped_model, evidence, positives):
     """Past a few positive findings inclusion-exclusion cancels; the stable path must take over."""
@@ -71,6 +87,39 @@ def test_many_positive_findings_stay_exact(shipped_model, evidence, positives):
     assume(possible(shipped_model, evidence))
     fast = posteriors_given(shipped_model, [evidence])[0]
     np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
+
+
+def explained_row(model, evidence):
+    """What explains the presenting finding, and the unexplained share, from the fast engine."""
+    found = model.fast.explained(model.fast.encode(*_split(model, evidence)))
+    return np.append(found.explains[0, 0], found.unexplained[0, 0])
+
+
+@SETTINGS
+@given(evidence=evidence_sets())
+def test_what_explains_the_bleeding_matches_pgmpy_link_nodes(shipped_model, evidence):
+    """The identity P(link fired, E) = a P(cause, E without F) against pgmpy's explicit link nodes."""
+    evidence[VOCAB.presenting] = "yes"
+    assume(possible(shipped_model, evidence))
+    explains, unexplained = reference_explains(shipped_model, evidence)
+    expected = np.append([explains[c] for c in VOCAB.causes], unexplained)
+    np.testing.assert_allclose(explained_row(shipped_model, evidence), expected, rtol=0, atol=TOLERANCE)
+
+
+def test_explains_is_not_defined_without_the_presentation(shipped_model):
+    for evidence in ({}, {VOCAB.presenting: "no", "postmenopausal_bleeding": "yes"}):
+        assert np.isnan(explained_row(shipped_model, evidence)).all()
+        assert reference_explains(shipped_model, evidence) == (None, None)
+
+
+def test_responsibilities_are_at_most_presence_and_cover_the_bleeding(shipped_model):
+    """Each cause explains the bleeding only if present; and someone explains it (the union bound)."""
+    evidence = {VOCAB.presenting: "yes", "age_band": "25_34", "exam_ectropion": "yes", "test_chlamydia": "yes"}
+    row = explained_row(shipped_model, evidence)
+    posteriors = posteriors_given(shipped_model, [evidence])[0]
+    present = np.array([posteriors[shipped_model.fast.queries.index(c)] for c in VOCAB.causes])
+    assert np.all(row[:-1] <= present + 1e-12)
+    assert row.sum() >= 1 - 1e-12
 
 
 def test_cancellation_is_detected_and_repaired(shipped_model, monkeypatch):
