@@ -40,6 +40,7 @@ BANNER = {
     "self_care": st.success,
 }
 ANSWERS = {UNKNOWN: "Unknown", "yes": "Yes", "no": "No"}
+PRESENTING_ANSWERS = {"yes": "Yes", "no": "No, the bleeding is at other times"}
 INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
 INTERVAL_CONTEXT_LIMIT = 100  # unknown-context configurations beyond which intervals wait for more context
 
@@ -88,7 +89,7 @@ keys = {**{v: f"context:{v}" for v in vocab.context}, **{f: f"finding:{f}" for f
 
 def load_case(case: Case) -> None:
     for node, key in keys.items():
-        st.session_state[key] = case.evidence().get(node, UNKNOWN)
+        st.session_state[key] = case.evidence().get(node, "yes" if node == vocab.presenting else UNKNOWN)
 
 
 def reset() -> None:
@@ -154,27 +155,50 @@ for flag in triage.red_flags:
 left, right = st.columns([2, 3])
 with left:
     st.header("Findings")
+    if vocab.presenting:
+        presenting = vocab.findings[vocab.presenting]
+        st.radio(presenting.question, list(PRESENTING_ANSWERS), key=keys[presenting.id], horizontal=True,
+                 format_func=PRESENTING_ANSWERS.get,
+                 help="The model explains bleeding after sex. Answer no to use it for bleeding at other "
+                 "times, such as after the menopause; it then shows which causes are present.")  # fmt: skip
     for group, tab in zip(
         ("history", "examination", "tests"), st.tabs(["History", "Examination", "Tests"]), strict=True
     ):
         with tab:
-            for finding in (f for f in vocab.findings.values() if f.group == group):
+            for finding in (
+                f for f in vocab.findings.values() if f.group == group and f.id != vocab.presenting
+            ):
                 st.radio(finding.question, list(ANSWERS), key=keys[finding.id], horizontal=True,
                          format_func=ANSWERS.get, help=finding.label)  # fmt: skip
 
 with right:
     st.header("Differential")
     frame = differential_frame(result, model.knowledge)
+    explaining = result.explains is not None
+    view = "explains"
+    if explaining:
+        view = st.radio(
+            "Show", ["explains", "present"], horizontal=True, key="differential_view",
+            format_func={"explains": "What explains the bleeding", "present": "Which causes are present"}.get,
+            help="Explains: the chance that the cause is there AND is what made this bleeding happen. "
+            "Present: the chance that the cause is there at all, whether or not it caused the bleeding; "
+            "several causes can be present at once.",
+        )  # fmt: skip
+    column, before = ("value", "value_before") if view == "explains" else ("posterior", "prior")
+    frame = frame.sort_values(column, ascending=False, kind="stable")
+    title = "Chance it explains the bleeding" if explaining and view == "explains" else "Chance it is present"
     bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("posterior:Q", title="Probability now (bar) and from the context alone (tick)", scale=alt.Scale(domain=[0, 1])),
+        x=alt.X(f"{column}:Q", title=f"{title}: now (bar), before other answers (tick)", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("serious:N", title="Serious cause", scale=alt.Scale(range=["#6c8ebf", "#c0504d"])),
-        tooltip=["cause", "label", alt.Tooltip("posterior:Q", format=".2%"), alt.Tooltip("prior:Q", format=".2%")],
+        tooltip=["cause", "label", alt.Tooltip("value:Q", title="explains the bleeding", format=".2%"),
+                 alt.Tooltip("posterior:Q", title="present", format=".2%"),
+                 alt.Tooltip("prior:Q", title="present before other answers", format=".2%")],
     )  # fmt: skip
     ticks = (
         alt.Chart(frame)
         .mark_tick(color="black", thickness=2)
-        .encode(x="prior:Q", y=alt.Y("label:N", sort=None))
+        .encode(x=f"{before}:Q", y=alt.Y("label:N", sort=None))
     )
     chart = bars + ticks
     show_intervals = st.checkbox(
@@ -190,14 +214,22 @@ with right:
         show_intervals = False
     if show_intervals:
         spread = posterior_intervals(model, result.case, draws=INTERVAL_DRAWS)
-        frame = frame.merge(spread[["low", "high"]], left_on="cause", right_index=True)
+        ends = ["explains_low", "explains_high"] if view == "explains" and explaining else ["low", "high"]
+        frame = frame.merge(spread[ends].set_axis(["low", "high"], axis=1), left_on="cause", right_index=True)
         chart += alt.Chart(frame).mark_rule(color="black", strokeWidth=1.5).encode(
             x="low:Q", x2="high:Q", y=alt.Y("label:N", sort=None),
             tooltip=["label", alt.Tooltip("low:Q", format=".1%"), alt.Tooltip("high:Q", format=".1%")],
         )  # fmt: skip
     st.altair_chart(chart, width="stretch")
+    summary = (
+        f"No modelled cause explains the bleeding: {result.unexplained:.1%} (in published clinics, no cause "
+        "is found for 40 to 50 in 100 women). "
+        if explaining
+        else "Not bleeding after sex: the chart shows which causes are present. "
+    )
     st.caption(
-        f"No modelled cause found: {result.no_cause_found:.1%}. Probabilities of being present; several causes can coexist."
+        summary + f"No modelled cause present: {result.no_cause_found:.1%}. A cause can be present without "
+        "being what caused the bleeding."
         + (
             " Black lines: 90% credible intervals over the uncertainty of the cited numbers."
             if show_intervals
@@ -225,6 +257,7 @@ with right:
     st.subheader("Why")
     cause = st.selectbox("Explain a cause", result.ranking, key="explain",
                          format_func=lambda c: vocab.causes[c].label)  # fmt: skip
+    st.caption("How each answer, in the order given, moved the chance that this cause is present.")
     steps = contributions_frame(contributions(model, result.case, cause), model.knowledge)
     if steps.empty:
         st.write("Answer some findings to see what moves this cause away from its context-only probability.")
@@ -268,10 +301,10 @@ with st.expander("Priors: the numbers behind the model, and what if"):
     if value != row["value"]:
         try:
             tuned = diagnose(tuned_model(PRIORS, parameter, value), result.case)
-            compare = differential_frame(tuned, model.knowledge)[["label", "posterior"]].rename(
-                columns={"posterior": "what if"}
+            compare = differential_frame(tuned, model.knowledge)[["label", "value"]].rename(
+                columns={"value": "what if"}
             )
-            st.dataframe(differential_frame(result, model.knowledge)[["label", "posterior"]].merge(compare).head(8),
+            st.dataframe(differential_frame(result, model.knowledge)[["label", "value"]].merge(compare).head(8),
                          hide_index=True)  # fmt: skip
         except (KnowledgeError, CaseError) as exc:
             st.error(f"That value cannot be used: {exc}")

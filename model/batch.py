@@ -3,7 +3,8 @@
 A cohort is a `pandas.DataFrame` with one row per woman and one column per context variable or
 finding, named by their ids (``python -m model parameters`` and ``priors/vocabulary.yaml`` list
 them). A context cell holds a state id; a finding cell holds yes or no (also true/false, 1/0);
-an empty cell is unknown, never "no". Columns may be left out: they are unknown for everyone. The
+an empty cell is unknown, never "no". The presenting complaint, ``postcoital_bleeding``, is "yes"
+unless the row says no, as for a single case. Columns may be left out: they are unknown for everyone. The
 row index is kept, so an identifier column can be set as the index.
 
 `score` gives probabilities only. Red flags and triage belong to each woman's own assessment
@@ -25,17 +26,27 @@ import pandas as pd
 
 from model.errors import CaseError
 from model.inference import DiagnosticModel
-from model.quickscore import EVIDENCE, NONE, NONE_SERIOUS, EncodedCases, safe_log
+from model.quickscore import NONE, NONE_SERIOUS, EncodedCases, safe_log
 
 CHUNK_ROWS = 20_000  # rows per engine call: bounded memory, and a progress step
 YES = frozenset({"yes", "true", "1", "y", "1.0"})
 NO = frozenset({"no", "false", "0", "n", "0.0"})
 NO_CAUSE, ANY_SERIOUS, PROBLEM = "no_cause_found", "any_serious_cause", "problem"
+EXPLAINS, UNEXPLAINED = "explains_", "unexplained"
 
 
 def output_columns(model: DiagnosticModel) -> list[str]:
-    """Return the columns `score` produces: each cause, then the three summary columns."""
-    return [*model.knowledge.vocabulary.causes, NO_CAUSE, ANY_SERIOUS, PROBLEM]
+    """Return the columns `score` produces: each cause present, what explains the bleeding, and summaries.
+
+    Examples
+    --------
+    >>> from model import build_model
+    >>> columns = output_columns(build_model())
+    >>> columns[0], "explains_ectropion" in columns, columns[-4:]
+    ('ectropion', True, ['unexplained', 'no_cause_found', 'any_serious_cause', 'problem'])
+    """
+    causes = list(model.knowledge.vocabulary.causes)
+    return [*causes, *(EXPLAINS + c for c in causes), UNEXPLAINED, NO_CAUSE, ANY_SERIOUS, PROBLEM]
 
 
 def _blank(values: pd.Series) -> np.ndarray:
@@ -132,9 +143,12 @@ def score(
     Returns
     -------
     pandas.DataFrame
-        Same index; one column per cause (its posterior), ``no_cause_found`` (P(no modelled cause)),
-        ``any_serious_cause`` (P(at least one serious cause)) and ``problem`` (empty, or why the row's
-        answers cannot occur together; its probabilities are then NaN).
+        Same index; one column per cause (P(present)), one ``explains_`` column per cause
+        (P(present and it produced the bleeding after sex)), ``unexplained`` (P(no modelled cause
+        produced it); the ``explains_`` columns and this one are empty for a row answering
+        ``postcoital_bleeding`` no), ``no_cause_found`` (P(no modelled cause present)),
+        ``any_serious_cause`` (P(at least one serious cause)) and ``problem`` (empty, or why the
+        row's answers cannot occur together; its probabilities are then NaN).
 
     Raises
     ------
@@ -154,6 +168,7 @@ def score(
     causes = list(model.knowledge.vocabulary.causes)
     columns = [queries.index(c) for c in causes] + [queries.index(NONE), queries.index(NONE_SERIOUS)]
     values = np.empty((len(frame), len(columns)))
+    explained = np.empty((len(frame), len(causes) + 1))
     bar = None
     if progress is True:
         from tqdm import tqdm
@@ -161,10 +176,9 @@ def score(
         bar = tqdm(total=len(frame), unit="case", desc="scoring", leave=False)
     for start in range(0, len(frame), CHUNK_ROWS):
         chunk = slice(start, start + CHUNK_ROWS)
-        joint = model.fast.joint(EncodedCases(cases.context[chunk], cases.findings[chunk]))[0]
-        evidence = joint[:, queries.index(EVIDENCE)][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values[chunk] = np.where(evidence > 0, joint[:, columns] / evidence, np.nan)
+        found = model.fast.explained(EncodedCases(cases.context[chunk], cases.findings[chunk]))
+        values[chunk] = found.posteriors[0][:, columns]
+        explained[chunk] = np.concatenate([found.explains[0], found.unexplained[0][:, None]], axis=1)
         done = min(start + CHUNK_ROWS, len(frame))
         if bar is not None:
             bar.update(done - start)
@@ -173,9 +187,13 @@ def score(
     if bar is not None:
         bar.close()
     values[:, -1] = 1 - values[:, -1]
-    result = pd.DataFrame(values, index=frame.index, columns=[*causes, NO_CAUSE, ANY_SERIOUS])
+    result = pd.DataFrame(
+        np.concatenate([values[:, : len(causes)], explained, values[:, len(causes) :]], axis=1),
+        index=frame.index,
+        columns=output_columns(model)[:-1],
+    )
     problems = _rule_violations(model, cases)
-    impossible = np.isnan(values[:, 0]) & (problems == "")
+    impossible = np.isnan(values[:, 0]) & (problems == "")  # a row presenting or not has P(present)
     problems[impossible] = "these answers cannot occur together under the model"
     result.loc[problems != "", result.columns] = np.nan
     result[PROBLEM] = problems
@@ -198,21 +216,49 @@ def score_partitions(model: DiagnosticModel, frame: Any) -> Any:
 def simulate_cohort(
     model: DiagnosticModel, size: int, seed: int = 0, context_known: float = 0.9, answered: float = 0.25
 ) -> pd.DataFrame:
-    """Draw a synthetic cohort from the network itself, in the table form `score` reads.
+    """Draw a synthetic cohort of women who present with bleeding after sex, from the network itself.
 
-    Each woman's context, causes and findings are drawn in turn from the network's tables; then
-    each context variable is kept with probability ``context_known`` and each finding with
-    probability ``answered``, the rest left empty (unknown). For benchmarks and teaching: the
-    cohort is as coherent as the model, no more.
+    Women are drawn from the network's tables (context, then causes, then findings) and those
+    whose presenting complaint came out "yes" are kept, until there are ``size`` of them: the same
+    selection Bayes' rule makes for a real case. Then each context variable is kept with
+    probability ``context_known`` and each other finding with probability ``answered``, the rest
+    left empty (unknown). For benchmarks and teaching: the cohort is as coherent as the model, no
+    more.
 
     Examples
     --------
     >>> from model import build_model
     >>> cohort = simulate_cohort(build_model(), 5, seed=1)
-    >>> cohort.shape[0], "age_band" in cohort
-    (5, True)
+    >>> cohort.shape[0], set(cohort["postcoital_bleeding"])
+    (5, {'yes'})
     """
     rng = np.random.default_rng(seed)
+    engine = model.fast
+    presenting = model.knowledge.vocabulary.presenting
+    context, findings = _draw(model, rng, max(size, 1))
+    if presenting is not None:
+        j = engine.findings.index(presenting)
+        kept_context, kept_findings, count = [], [], 0
+        while count < size:
+            keep = findings[:, j]
+            kept_context.append(context[keep])
+            kept_findings.append(findings[keep])
+            count += int(keep.sum())
+            context, findings = _draw(model, rng, max(4 * size, 1000))
+        context = np.concatenate(kept_context)[:size]
+        findings = np.concatenate(kept_findings)[:size]
+    columns = {}
+    for i, var in enumerate(engine.context):
+        states = np.array(engine.context_states[var], dtype=object)[context[:, i]]
+        columns[var] = np.where(rng.random(size) < context_known, states, None)
+    for j, finding in enumerate(engine.findings):
+        asked = rng.random(size) < answered if finding != presenting else np.ones(size, dtype=bool)
+        columns[finding] = np.where(asked, np.where(findings[:size, j], "yes", "no"), "")
+    return pd.DataFrame(columns)
+
+
+def _draw(model: DiagnosticModel, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``size`` women from the network: context state indices and findings (True for yes)."""
     engine, tables = model.fast, model.tables
     context = np.zeros((size, len(engine.context)), dtype=np.int64)
     for i, (var, parent) in enumerate(tables.context_parent.items()):  # parents come first in the vocabulary
@@ -223,11 +269,4 @@ def simulate_cohort(
     log_no = np.log1p(-tables.finding_leak[0]) + present @ safe_log(tables.cause_inhibitor[0])
     for var, inhibitor in tables.context_inhibitor.items():
         log_no = log_no + safe_log(inhibitor[0][:, context[:, engine.context.index(var)]].T)
-    findings = rng.random(log_no.shape) >= np.exp(log_no)
-    columns = {}
-    for i, var in enumerate(engine.context):
-        states = np.array(engine.context_states[var], dtype=object)[context[:, i]]
-        columns[var] = np.where(rng.random(size) < context_known, states, None)
-    for j, finding in enumerate(engine.findings):
-        columns[finding] = np.where(rng.random(size) < answered, np.where(findings[:, j], "yes", "no"), "")
-    return pd.DataFrame(columns)
+    return context, rng.random(log_no.shape) >= np.exp(log_no)

@@ -32,7 +32,7 @@ from scipy.stats import norm
 from model.case import Case, case_in_file
 from model.errors import KnowledgeError
 from model.inference import DiagnosticModel, build_model, fast_engine
-from model.knowledge import DEFAULT_PRIORS, Knowledge
+from model.knowledge import DEFAULT_PRIORS, TABLES, Knowledge
 from model.network import network_tables
 from model.quickscore import ABSENT, EncodedCases, Queries, QuickscoreEngine, standard_queries
 from model.vocabulary import read_yaml
@@ -438,6 +438,32 @@ class Fit:
         return calibration_loss([c for c in self.after if c.target.id in self.targets])
 
 
+def parameters_to_fit(model: DiagnosticModel, path: str | Path | None = None) -> list[str]:
+    """Return the parameters a fit moves: `presenting_links`, and the targets file's ``also_fit`` list.
+
+    Raises
+    ------
+    KnowledgeError
+        For an ``also_fit`` entry that is not a parameter id.
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> ids = parameters_to_fit(model)
+    >>> "finding_leaks:postcoital_bleeding" in ids
+    True
+    """
+    path = Path(path) if path is not None else DEFAULT_TARGETS
+    display = f"{path.parent.name}/{path.name}"
+    raw = read_yaml(path, display)
+    extra = (raw.get("also_fit") if isinstance(raw, dict) else None) or []
+    if not isinstance(extra, list):
+        raise KnowledgeError(display, "also_fit", "", "must be a list of parameter ids")
+    for pid in extra:
+        model.knowledge.parameter(str(pid), f"{display}, also_fit")
+    return [*presenting_links(model.knowledge), *(str(pid) for pid in extra)]
+
+
 def presenting_links(kb: Knowledge) -> list[str]:
     """Return the ids of the presenting finding's links and leak: the numbers `fit_links` fits by default."""
     presenting = kb.vocabulary.presenting
@@ -484,6 +510,8 @@ def fit_links(
     for p in chosen:
         if p.ci_low is None or p.ci_high is None:
             raise KnowledgeError("fit", p.id, "ci_low", "needs a 95% interval to bound the fit")
+        if TABLES[p.table].kind != "probability":  # the prior and bounds are on the log-odds scale
+            raise KnowledgeError("fit", p.id, "", "only probabilities are fitted, not odds ratios")
     fitted_targets = [t for t in targets if t.fit]
     if not fitted_targets:
         raise KnowledgeError("fit", "", "fit", "no target is marked fit: true")

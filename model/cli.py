@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 import pandas as pd
 
 from model.batch import CHUNK_ROWS, score
-from model.calibration import calibrate, fit_links, load_targets, write_calibrated
+from model.calibration import calibrate, fit_links, load_targets, parameters_to_fit, write_calibrated
 from model.errors import ModelInputError
 from model.evaluation import evaluate, load_vignettes, summarise
 from model.export import EXPORT_FORMATS, export_network
@@ -267,7 +267,8 @@ def _calibration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = _model(args)
     targets = load_targets(model, args.targets)
-    found = fit_links(model, targets, max_iterations=args.iterations)
+    parameters = parameters_to_fit(model, args.targets)
+    found = fit_links(model, targets, parameters, max_iterations=args.iterations)
     print(calibration_text(found.after, model.knowledge), file=out)
     print(
         f"\nloss over the {len(found.targets)} fitted targets: {found.loss_before:.1f} before, "

@@ -40,7 +40,11 @@ class Vignette:
 
     @property
     def presented_with_pcb(self) -> bool:
-        """False for cases tagged ``[not PCB]``: kept to exercise causes with no PCB case found."""
+        """Whether the case presented with bleeding after sex (false for cases tagged ``[not PCB]``).
+
+        Those cases answer bleeding after sex "no" and are kept to exercise causes with no published
+        PCB case; the model ranks their causes by presence.
+        """
         return not self.title.startswith(NOT_PCB_TAG)
 
 
@@ -106,6 +110,12 @@ def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> li
         if source not in model.knowledge.sources:
             raise KnowledgeError(display, where, "source", f"'{source}' is not a key of sources.yaml")
         case = case_in_file(entry, vocabulary, display, where)
+        tagged = str(entry.get("title", "")).startswith(NOT_PCB_TAG)
+        if vocabulary.presenting and tagged != (case.findings.get(vocabulary.presenting) is False):
+            raise KnowledgeError(
+                display, where, f"findings.{vocabulary.presenting}",
+                f"a case titled {NOT_PCB_TAG} answers it false, and only such a case does",
+            )  # fmt: skip
         acceptable = entry.get("acceptable") or []
         for cause in [entry.get("diagnosis"), *acceptable]:
             if cause not in vocabulary.causes:

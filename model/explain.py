@@ -73,8 +73,8 @@ def contributions(model: DiagnosticModel, case: Case, cause: str) -> list[Contri
     >>> from model import build_model, parse_case
     >>> model = build_model()
     >>> case = model.parse({"context": {"age_band": "25_34"}, "findings": {"test_chlamydia": True}})
-    >>> [round(c.likelihood_ratio) > 10 for c in contributions(model, case, "chlamydia")]
-    [True]
+    >>> [(c.finding, round(c.likelihood_ratio) > 10) for c in contributions(model, case, "chlamydia")]
+    [('postcoital_bleeding', False), ('test_chlamydia', True)]
     """
     column = model.fast.queries.index(cause)
     posteriors = _prefix_posteriors(model, case)[:, column]

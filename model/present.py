@@ -71,6 +71,11 @@ def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None
                 "median": float(row["median"]),
                 "high": float(row.high),
                 "level": float(intervals.attrs["level"]),
+                **(
+                    {"explains": {k: float(row[f"explains_{k}"]) for k in ("low", "median", "high")}}
+                    if "explains" in intervals
+                    else {}
+                ),
             }
             for cause, row in intervals.iterrows()
         }
@@ -124,8 +129,8 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
     cause explains it, and the table is ordered by it; the next columns give the probability that
     the cause is present, now and given the context alone.
 
-    With ``intervals`` (from `model.uncertainty.posterior_intervals`) each cause also shows its
-    credible interval over the uncertainty of the numbers in ``priors/``.
+    With ``intervals`` (from `model.uncertainty.posterior_intervals`) each cause also shows the
+    credible interval of its first column over the uncertainty of the numbers in ``priors/``.
 
     Examples
     --------
@@ -154,7 +159,8 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
         before = format_probability(diagnosis.priors[cause])
         line += f"  {now:>22}  {before:>22}"
         if intervals is not None:
-            low, high = intervals.loc[cause, ["low", "high"]]
+            columns = ["explains_low", "explains_high"] if explains is not None else ["low", "high"]
+            low, high = intervals.loc[cause, columns]
             line += f"  {format_interval(low, high):>26}"
         lines.append(line)
     if diagnosis.unexplained is not None:
@@ -370,7 +376,7 @@ def trajectory_frame(case: Case, rows: Sequence[Mapping[str, float]], knowledge:
     >>> case = model.parse({"findings": {"test_chlamydia": True}})
     >>> frame = trajectory_frame(case, trajectory(model, case, ["chlamydia"]), model.knowledge)
     >>> list(frame.index), list(frame.columns)
-    (['context only', 'Chlamydia test positive: yes'], ['Chlamydia'])
+    (['context only', 'Bleeding or spotting after sex: yes', 'Chlamydia test positive: yes'], ['Chlamydia'])
     """
     vocab = knowledge.vocabulary
     steps = [
@@ -402,11 +408,27 @@ def network_dot(knowledge: Knowledge, diagnosis: Diagnosis | None = None, leadin
         lines.append(
             f'  "{finding.id}" [label="{finding.label}", shape=note, style={style}, fillcolor="#cfe3ff"];'
         )
-    for node in (*vocab.causes, *vocab.findings, *vocab.context):
-        for parent in _parents(knowledge, node):
-            lines.append(f'  "{parent}" -> "{node}";')
+    lines += [f'  "{parent}" -> "{node}";' for parent, node in network_edges(knowledge)]
     lines.append("}")
     return "\n".join(lines)
+
+
+def network_edges(knowledge: Knowledge) -> list[tuple[str, str]]:
+    """Return the network's dependencies as (parent, child) pairs of vocabulary ids.
+
+    This is the network as a reader thinks of it: the presenting finding has every cause as a
+    parent, where the pgmpy network reaches them through its link and OR nodes.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> edges = network_edges(load_knowledge())
+    >>> ("ectropion", "postcoital_bleeding") in edges and ("chlamydia", "test_chlamydia") in edges
+    True
+    """
+    vocab = knowledge.vocabulary
+    return [(parent, node) for node in (*vocab.causes, *vocab.findings, *vocab.context)
+            for parent in _parents(knowledge, node)]  # fmt: skip
 
 
 def _parents(knowledge: Knowledge, node: str) -> list[str]:

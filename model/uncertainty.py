@@ -100,8 +100,11 @@ def posterior_intervals(
     Returns
     -------
     pandas.DataFrame
-        Indexed by cause id (most probable first), with ``posterior`` (at the knowledge base's own
-        values), ``low``, ``median`` and ``high``; ``attrs`` holds ``level``, ``draws`` and ``seed``.
+        Indexed by cause id (first the most probable by the differential's ordering), with
+        ``posterior`` (P(present) at the knowledge base's own values), ``low``, ``median`` and
+        ``high``; for a case that presents with bleeding after sex also ``explains`` and its
+        ``explains_low``, ``explains_median`` and ``explains_high``. ``attrs`` holds ``level``,
+        ``draws`` and ``seed``.
 
     Examples
     --------
@@ -120,17 +123,23 @@ def posterior_intervals(
     engine = fast_engine(kb, network_tables(kb, parameter_draws(kb, draws, seed)))
     context, findings = split_evidence(model, case.evidence())
     encoded = engine.encode([context], [findings])
-    drawn = engine.posteriors(encoded, precision=DRAW_PRECISION)[:, 0, :]
-    point = model.fast.posteriors(model.fast.encode([context], [findings]))[0, 0]
+    drawn = engine.explained(encoded, precision=DRAW_PRECISION)
+    point = model.fast.explained(model.fast.encode([context], [findings]))
     causes = list(kb.vocabulary.causes)
     columns = [engine.queries.index(c) for c in causes]
     tail = (1 - level) / 2
-    low, median, high = np.nanquantile(drawn[:, columns], [tail, 0.5, 1 - tail], axis=0)
+    low, median, high = np.nanquantile(drawn.posteriors[:, 0, columns], [tail, 0.5, 1 - tail], axis=0)
     table = pd.DataFrame(
-        {"posterior": point[columns], "low": low, "median": median, "high": high},
+        {"posterior": point.posteriors[0, 0, columns], "low": low, "median": median, "high": high},
         index=pd.Index(causes, name="cause"),
     )
-    table = table.sort_values("posterior", ascending=False)
+    order = "posterior"
+    if point.presenting[0]:  # what explains the bleeding, under the same draws
+        order = "explains"
+        spread = np.nanquantile(drawn.explains[:, 0, :], [tail, 0.5, 1 - tail], axis=0)
+        table["explains"] = point.explains[0, 0]
+        table["explains_low"], table["explains_median"], table["explains_high"] = spread
+    table = table.sort_values(order, ascending=False)
     table.attrs.update(level=level, draws=draws, seed=seed)
     return table
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from model import build_model, diagnose, load_knowledge
 from model.explain import contributions
-from model.present import contributions_frame, diagnosis_text, differential_frame, network_dot
+from model.present import contributions_frame, diagnosis_text, differential_frame, network_dot, network_edges
 
 pd.set_option("display.max_colwidth", 80)
 
@@ -69,10 +69,13 @@ pd.DataFrame(
 # Three layers: the **context** (age, menopause, pregnancy, contraception...) sets how likely each
 # **cause** is, and each cause makes some **findings** (history, examination, tests) more likely.
 # The picture below lays the layers out left to right; every arrow is a dependency in the network.
+# Bleeding after sex, the presenting complaint, has every cause as a parent: any of them can produce
+# it. (pgmpy stores that one noisy-OR as a chain of small link and OR nodes, so that its table does
+# not need 2^22 columns; the picture shows the dependencies they stand for.)
 
 # %%
 model = build_model(knowledge)
-graph = nx.DiGraph(model.network.edges)
+graph = nx.DiGraph(network_edges(knowledge))
 layers = {
     **{v: 0 for v in vocabulary.context},
     **{c: 1 for c in vocabulary.causes},
@@ -123,16 +126,23 @@ parameters.groupby(["table", "evidence"]).size().unstack(fill_value=0)
 parameters.loc[parameters["expert_estimate"], ["id", "value", "ci_low", "ci_high", "rationale"]]
 
 # %% [markdown]
-# One row in full: where the base rate of cervical polyps among women with PCB comes from.
+# One row in full: where the prevalence of cervical polyps among sexually active women comes from.
+# The share among women who present with bleeding after sex is not typed in anywhere: it follows by
+# Bayes' rule from this prevalence and the polyp's link to bleeding after sex, the next row.
 
 # %%
 parameters.set_index("id").loc["cause_base_rates:cervical_polyp"]
+
+# %%
+parameters.set_index("id").loc["finding_links:cervical_polyp:postcoital_bleeding"]
 
 # %% [markdown]
 # ## 4. Answering a case
 #
 # A case is the context and the answers that are known. Anything not asked about is simply left
-# out: the model averages over it. Only an explicit `False` means "checked, and absent".
+# out: the model averages over it. Only an explicit `False` means "checked, and absent". The one
+# exception is the presenting complaint, bleeding after sex, which every case has unless it says
+# `"postcoital_bleeding": False` (bleeding at other times, such as after the menopause).
 #
 # Here, a woman of 30 on the combined pill, not pregnant, with bleeding after sex more than once, an
 # unusual discharge, and a cervix that bled when touched at examination.
@@ -147,17 +157,25 @@ print(diagnosis_text(result, knowledge))
 
 # %% [markdown]
 # The triage comes first, above the probabilities, and never depends on them being high: a red flag
-# shows whatever the probabilities say. Below it, each cause's probability of being present now,
-# beside its probability from the context alone. Several causes can be present together, so the
-# column does not add up to 100%.
+# shows whatever the probabilities say. Below it, two questions about each cause:
+#
+# - **explains the bleeding**: the probability that the cause is present *and* is what produced the
+#   bleeding after sex (in the noisy-OR, that its own link fired). This orders the differential;
+#   the last line, "no modelled cause explains it", is the bleeding no modelled cause accounts for,
+#   which published clinics report for 40 to 50 in 100 women.
+# - **present**: the probability that the cause is there at all, whether or not it caused the
+#   bleeding. A common condition that rarely bleeds (bacterial vaginosis) can be present in a
+#   quarter of women and still explain almost none of the bleeding.
+#
+# Several causes can be present together, so neither column adds up to 100%.
 
 # %%
 differential = differential_frame(result, knowledge)
 top = differential.head(10).iloc[::-1]
 fig, ax = plt.subplots(figsize=(8, 4.5))
-ax.barh(top["label"], top["posterior"], color=top["serious"].map({True: "#c0504d", False: "#6c8ebf"}))
-ax.scatter(top["prior"], top["label"], color="black", marker="|", s=200, label="context only")
-ax.set_xlabel("Probability of being present")
+ax.barh(top["label"], top["value"], color=top["serious"].map({True: "#c0504d", False: "#6c8ebf"}))
+ax.scatter(top["value_before"], top["label"], color="black", marker="|", s=200, label="before other answers")
+ax.set_xlabel("Probability that the cause explains the bleeding")
 ax.set_xlim(0, 1)
 ax.legend(loc="lower right")
 plt.show()
@@ -165,10 +183,11 @@ plt.show()
 # %% [markdown]
 # ## 5. Explaining the posterior
 #
-# Why did the leading cause move? `contributions` adds the answers one at a time and records how
-# much each changed the cause's log-odds. A positive step points towards the cause, a negative one
-# away from it; the likelihood ratio is the factor by which that answer multiplied the odds. The
-# steps add up exactly to the move from the context-only probability to the probability now.
+# Why did the leading cause move? `contributions` adds the answers one at a time and records how much
+# each changed the log-odds that the cause is present (the first answer is the complaint itself). A
+# positive step points towards the cause, a negative one away from it; the likelihood ratio is the
+# factor by which that answer multiplied the odds. The steps add up exactly to the move from the
+# context-only probability to the probability now.
 
 # %%
 leading = result.ranking[0]

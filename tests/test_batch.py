@@ -14,6 +14,7 @@ ROWS = [
     ({"age_band": "55_plus", "menopause": "post"}, {"postmenopausal_bleeding": True, "dryness": False}),
     ({}, {}),
     ({"pregnancy": "first_trimester"}, {"pelvic_pain": True, "heavy": True, "faintness": False}),
+    ({"menopause": "post"}, {"postcoital_bleeding": False, "postmenopausal_bleeding": True}),
 ]
 
 
@@ -30,6 +31,10 @@ def test_scores_equal_diagnose_case_by_case(shipped_model):
         result = diagnose(shipped_model, {"context": context, "findings": findings})
         for cause, value in result.posteriors.items():
             assert scored.loc[i, cause] == pytest.approx(value, abs=1e-9)
+            explains = np.nan if result.explains is None else result.explains[cause]
+            assert scored.loc[i, f"explains_{cause}"] == pytest.approx(explains, abs=1e-9, nan_ok=True)
+        unexplained = np.nan if result.unexplained is None else result.unexplained
+        assert scored.loc[i, "unexplained"] == pytest.approx(unexplained, abs=1e-9, nan_ok=True)
         assert scored.loc[i, "no_cause_found"] == pytest.approx(result.no_cause_found, abs=1e-9)
         assert scored.loc[i, PROBLEM] == ""
 

@@ -56,9 +56,27 @@ def test_shipped_vocabulary_rejects_pregnancy_after_menopause(shipped_knowledge)
 def test_query_round_trip_keeps_every_answer(shipped_knowledge):
     from model.case import Case, case_from_query, case_to_query
 
-    case = Case({"age_band": "25_34", "smoker": "yes"}, {"fever": False, "test_hpv": True})
+    case = Case(
+        {"age_band": "25_34", "smoker": "yes"},
+        {"postcoital_bleeding": True, "fever": False, "test_hpv": True},
+    )
     restored, problems = case_from_query(case_to_query(case), shipped_knowledge.vocabulary)
     assert restored == case and problems == []
+
+
+def test_the_presenting_complaint_is_yes_unless_answered(shipped_knowledge):
+    """Everyone the tool sees presents with bleeding after sex unless the case says otherwise."""
+    from model.case import case_from_query, parse_case
+
+    vocab = shipped_knowledge.vocabulary
+    assert parse_case({}, vocab).findings == {"postcoital_bleeding": True}
+    assert parse_case({"findings": {"postcoital_bleeding": None}}, vocab).findings == {
+        "postcoital_bleeding": True
+    }
+    other = parse_case({"findings": {"postcoital_bleeding": False, "postmenopausal_bleeding": True}}, vocab)
+    assert other.findings == {"postcoital_bleeding": False, "postmenopausal_bleeding": True}
+    assert case_from_query({"postcoital_bleeding": "no"}, vocab)[0].findings == {"postcoital_bleeding": False}
+    assert case_from_query({}, vocab)[0].findings == {"postcoital_bleeding": True}
 
 
 def test_bad_query_pairs_are_reported_and_skipped(shipped_knowledge):
@@ -68,7 +86,7 @@ def test_bad_query_pairs_are_reported_and_skipped(shipped_knowledge):
         {"age_band": "old", "fever": "maybe", "smoker": "unknown", "rash": "yes", "dryness": "yes"},
         shipped_knowledge.vocabulary,
     )
-    assert case.findings == {"dryness": True} and case.context == {}
+    assert case.findings == {"postcoital_bleeding": True, "dryness": True} and case.context == {}
     assert len(problems) == 3
     assert "'age_band=old': use one of" in problems[0] and "'fever=maybe'" in problems[1]
 

@@ -42,12 +42,28 @@ def test_every_probability_is_a_probability(shipped_model, case):
         assert all(0.0 <= p <= 1.0 for p in values.values())
     assert 0.0 <= result.no_cause_found <= 1.0
     assert sorted(result.ranking) == sorted(VOCAB.causes)
-    ranked = [result.posteriors[c] for c in result.ranking]
+    ranked = [result.differential[c] for c in result.ranking]
     assert ranked == sorted(ranked, reverse=True)
 
 
 @SETTINGS
-@given(case=cases(), finding=st.sampled_from(list(VOCAB.findings)))
+@given(case=cases())
+def test_what_explains_the_bleeding_is_coherent(shipped_model, case):
+    """A cause explains the bleeding only if present; someone always explains it (the leak included);
+    and the differential says which ordering it used."""
+    result = _diagnose_or_skip(shipped_model, case)
+    if not result.case.findings[VOCAB.presenting]:
+        assert result.explains is None and result.unexplained is None and result.ranked_by == "present"
+        return
+    assert result.ranked_by == "explains"
+    for cause, p in result.explains.items():
+        assert 0.0 <= p <= result.posteriors[cause] + 1e-12, cause
+    assert 0.0 <= result.unexplained <= 1.0
+    assert sum(result.explains.values()) + result.unexplained >= 1 - 1e-9
+
+
+@SETTINGS
+@given(case=cases(), finding=st.sampled_from([f for f in VOCAB.findings if f != VOCAB.presenting]))
 def test_unknown_lies_between_yes_and_no(shipped_model, case, finding):
     """Leaving a finding unknown averages over its answers; it is never the same as answering no.
 
@@ -67,6 +83,10 @@ def test_unknown_lies_between_yes_and_no(shipped_model, case, finding):
 @SETTINGS
 @given(case=cases())
 def test_priors_depend_on_context_only(shipped_model, case):
+    """The "before" figures are given the context and the presenting answer, nothing else."""
     with_findings = _diagnose_or_skip(shipped_model, case)
-    context_only = _diagnose_or_skip(shipped_model, {"context": case["context"], "findings": {}})
+    presenting = {VOCAB.presenting: with_findings.case.findings[VOCAB.presenting]}
+    context_only = _diagnose_or_skip(shipped_model, {"context": case["context"], "findings": presenting})
     assert with_findings.priors == pytest.approx(context_only.posteriors, abs=1e-12)
+    if with_findings.prior_explains is not None:
+        assert with_findings.prior_explains == pytest.approx(context_only.explains, abs=1e-12)

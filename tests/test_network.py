@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from pgmpy.inference import VariableElimination
 
-from model.network import build_network, cause_parents, finding_parents, noisy_or_table
+from model.network import build_network, cause_parents, chain_node, finding_parents, link_node, noisy_or_table
 
 
 def test_tiny_network_has_every_node_and_edge(tiny_knowledge):
@@ -64,7 +64,9 @@ def test_cpd_columns_follow_pgmpy_parent_order(tiny_knowledge):
 def test_shipped_network_has_every_vocabulary_id_and_valid_cpds(shipped_knowledge, shipped_model):
     vocab = shipped_knowledge.vocabulary
     net = shipped_model.network
-    assert set(net.nodes) == set(vocab.context) | set(vocab.causes) | set(vocab.findings)
+    divorcing = {link_node(vocab.presenting, c) for c in vocab.causes}
+    divorcing |= {chain_node(vocab.presenting, k) for k in range(1, len(vocab.causes))}
+    assert set(net.nodes) == set(vocab.context) | set(vocab.causes) | set(vocab.findings) | divorcing
     assert net.check_model()
     for cpd in net.get_cpds():
         values = cpd.get_values()

@@ -37,7 +37,10 @@ def test_red_flags_are_listed_with_message_level_and_source(tiny_model):
 
 def test_record_is_the_cli_json_contract(tiny_model):
     record = diagnosis_record(diagnose(tiny_model, {"findings": {"test_infection": True}}))
-    assert set(record) == {"posteriors", "ranking", "priors", "no_cause_found", "triage", "red_flags", "case"}
+    assert set(record) == {
+        "ranked_by", "ranking", "explains", "unexplained", "posteriors", "priors", "prior_explains",
+        "no_cause_found", "triage", "red_flags", "case",
+    }  # fmt: skip
     assert record["triage"]["level"] == "routine"
     assert set(record["triage"]) == {"level", "label", "action", "reasons", "advice"}
     assert record["ranking"][0] == "infection"

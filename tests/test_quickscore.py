@@ -114,7 +114,12 @@ def test_explains_is_not_defined_without_the_presentation(shipped_model):
 
 def test_responsibilities_are_at_most_presence_and_cover_the_bleeding(shipped_model):
     """Each cause explains the bleeding only if present; and someone explains it (the union bound)."""
-    evidence = {VOCAB.presenting: "yes", "age_band": "25_34", "exam_ectropion": "yes", "test_chlamydia": "yes"}
+    evidence = {
+        VOCAB.presenting: "yes",
+        "age_band": "25_34",
+        "exam_ectropion": "yes",
+        "test_chlamydia": "yes",
+    }
     row = explained_row(shipped_model, evidence)
     posteriors = posteriors_given(shipped_model, [evidence])[0]
     present = np.array([posteriors[shipped_model.fast.queries.index(c)] for c in VOCAB.causes])
