@@ -8,12 +8,26 @@ rules as the files.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import Protocol
 
 from model.errors import KnowledgeError
+from model.parameter import Parameter
+from model.vocabulary import Vocabulary
 
-if TYPE_CHECKING:
-    from model.knowledge import Knowledge, Parameter
+
+class Knowledge(Protocol):
+    """What the rules read of a knowledge base; `model.knowledge.Knowledge` is one.
+
+    The rules take this shape rather than importing the loader, which runs them: no import cycle.
+    """
+
+    folder: str
+    vocabulary: Vocabulary
+
+    def table(self, name: str) -> Iterator[Parameter]:
+        """Iterate over the parameters of one file."""
+
 
 SUM_TOLERANCE = 1e-3  # rows are typed by hand to three decimals; the network normalises exactly
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from model.checks import CHECKS
 from model.errors import KnowledgeError
+from model.parameter import Parameter
 from model.redflags import RedFlagPolicy, load_policy
 from model.vocabulary import Source, Vocabulary, load_sources, load_vocabulary
 
@@ -72,37 +73,6 @@ TABLES = {
         TableSpec("finding_leaks", ("finding",), "probability"),
     )
 }
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One number of the knowledge base (one CSV row) with its provenance."""
-
-    id: str
-    table: str
-    key: Mapping[str, str]
-    value: float
-    ci_low: float | None
-    ci_high: float | None
-    events: float | None
-    total: float | None
-    population: str
-    source: tuple[str, ...]
-    locator: str
-    evidence: str
-    rationale: str
-    row: int
-    assumptions: str = ""
-
-    @property
-    def is_expert_estimate(self) -> bool:
-        """Whether no study gives this number."""
-        return self.evidence == "expert_estimate"
-
-    @property
-    def has_assumptions(self) -> bool:
-        """Whether a derived number rests on an assumed factor (listed in ``assumptions``)."""
-        return bool(self.assumptions)
 
 
 @dataclass(frozen=True)

@@ -48,16 +48,22 @@ def test_model_meets_the_published_figure(checks, target_id):
     """Each published cohort (sources in priors/calibration.yaml): inside the published 95% interval,
     or within a factor of 1.5 for an outcome under 5%. A known gap is a strict expected failure."""
     check = checks[target_id]
-    assert check.ok, f"model {check.model:.5f} vs published {check.target.published:.5f} (ratio {check.ratio:.2f})"
+    assert check.ok, (
+        f"model {check.model:.5f} vs published {check.target.published:.5f} (ratio {check.ratio:.2f})"
+    )
 
 
 def test_the_relative_rule_never_uses_percentage_points(checks):
-    target = next(t.target for t in checks.values() if t.target.published < 0.01 and t.target.interval is None)
+    target = next(
+        t.target for t in checks.values() if t.target.published < 0.01 and t.target.interval is None
+    )
     assert target.within(target.published * (SMALL_FACTOR - 0.01))
     assert target.within(target.published / (SMALL_FACTOR - 0.01))
     assert not target.within(target.published * (SMALL_FACTOR + 0.01))
     assert not target.within(target.published / (SMALL_FACTOR + 0.01))
-    assert not target.within(target.published + 0.0001 + target.published)  # a hundredth of a point, twice over
+    assert not target.within(
+        target.published + 0.0001 + target.published
+    )  # a hundredth of a point, twice over
 
 
 def test_wilson_interval_matches_the_published_formula():
@@ -68,16 +74,21 @@ def test_wilson_interval_matches_the_published_formula():
 
 
 def test_empty_case_is_explained_as_presenting_cohorts_report(shipped_model):
-    """With nothing but the complaint, ectropion, infection and polyps explain it, and 'no cause found'
-    lies in the cohorts' 39-50% (Godfrey 2019, Abu 2006, Rosenthal 2001, Sahu 2007)."""
+    """With nothing but the complaint, ectropion leads, polyps and infection follow among the causes a
+    clinic finds, and 'no cause found' lies in the cohorts' 39-50% (Godfrey 2019, Abu 2006, Rosenthal
+    2001, Sahu 2007). Bystanders that no cohort counts explain a few percent at most, while their
+    presence stays what population surveys report (BV in about a quarter: Koumans 2007)."""
     result = diagnose(shipped_model, {})
     assert 0.39 <= result.unexplained <= 0.50
-    infection = ("chlamydia", "gonorrhea", "trichomoniasis", "cervicitis", "pid")
-    top = result.ranking[:5]
-    assert "ectropion" in top and "cervical_polyp" in top and any(c in top for c in infection)
-    for bystander in ("bacterial_vaginosis", "endometriosis", "candidiasis", "fibroid"):
+    assert "ectropion" in result.ranking[:2] and result.explains["ectropion"] > 0.1
+    assert "cervical_polyp" in result.ranking[:5]
+    infection = sum(
+        result.explains[c] for c in ("chlamydia", "gonorrhea", "trichomoniasis", "cervicitis", "pid")
+    )
+    assert infection > result.explains["cervical_polyp"]
+    for bystander in ("bacterial_vaginosis", "endometriosis", "candidiasis", "fibroid", "endometrial_polyp"):
         assert result.explains[bystander] < 0.03, bystander
-    assert result.posteriors["bacterial_vaginosis"] > 0.15  # present in many women, all the same
+    assert result.posteriors["bacterial_vaginosis"] > 0.15
 
 
 def test_each_quantity_matches_the_reference_engine(shipped_model):
@@ -96,7 +107,11 @@ def test_each_quantity_matches_the_reference_engine(shipped_model):
         ("quantity: {cause: cin}", "quantity: {cause: tumour}", r"field 'quantity'"),
         ("events: 4\n", "events: 4000\n", r"field 'events'"),
         ("source: godfrey2019", "source: nobody", r"field 'source': must be a key"),
-        ("  - cause_base_rates:cervical_cancer|age_band=under_25", "  - cause_base_rates:cervical_cancr", r"no such"),
+        (
+            "  - cause_base_rates:cervical_cancer|age_band=under_25",
+            "  - cause_base_rates:cervical_cancr",
+            r"no such",
+        ),
     ],
 )
 def test_target_errors_name_the_target_and_field(shipped_model, tmp_path, old, new, match):
@@ -131,7 +146,10 @@ def _targets_met_exactly_by(model, truth, count=6):
     """The fitted targets, with published figures replaced by what the model with ``truth`` gives."""
     chosen = [t for t in TARGETS if t.fit][:count]
     found = model_values(model.knowledge.with_overrides(truth), chosen)[0]
-    return [replace(t, published=float(v), interval=None, events=None, total=None) for t, v in zip(chosen, found)]
+    return [
+        replace(t, published=float(v), interval=None, events=None, total=None)
+        for t, v in zip(chosen, found, strict=True)
+    ]
 
 
 def test_fitting_moves_the_links_towards_the_values_that_produced_the_targets(shipped_model):

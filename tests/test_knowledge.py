@@ -230,3 +230,27 @@ def test_writing_refuses_the_shipped_folder_and_a_folder_in_use(tiny_knowledge, 
     with pytest.raises(KnowledgeError, match="already exists and is not empty"):
         tiny_knowledge.write(tmp_path / "used")
     assert sorted(p.name for p in (tmp_path / "used").iterdir()) == ["notes.txt"]
+
+
+def test_the_package_has_no_import_cycle():
+    """Each module imports only modules below it: the loader runs the checks, the checks never import it."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "model"
+    graph = {}
+    for path in package.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("model."):
+                imported.add(node.module.removeprefix("model."))
+            elif isinstance(node, ast.Import):
+                imported |= {a.name.removeprefix("model.") for a in node.names if a.name.startswith("model.")}
+        graph[path.stem] = imported
+
+    def reaches(start, target, seen=()):
+        return any(
+            n == target or (n not in seen and reaches(n, target, (*seen, n))) for n in graph.get(start, ())
+        )
+
+    assert not [m for m in graph if m != "__init__" and reaches(m, m)]

@@ -44,10 +44,12 @@ def test_intervals_are_reproducible_and_depend_on_the_seed(shipped_model):
 def test_interval_contains_the_point_and_narrows_with_the_level(shipped_model):
     wide = posterior_intervals(shipped_model, CASE, draws=500, level=0.9)
     narrow = posterior_intervals(shipped_model, CASE, draws=500, level=0.5)
-    assert list(wide.index) == sorted(wide.index, key=lambda c: -wide.posterior[c])
+    assert list(wide.index) == sorted(wide.index, key=lambda c: -wide.explains[c])  # the differential's order
     row = wide.loc["chlamydia"]
     assert row.low < row.posterior < row.high and row.high - row.low > 0.01
+    assert row.explains_low < row.explains < row.explains_high
     assert np.all(narrow.low >= wide.low - 1e-12) and np.all(narrow.high <= wide.high + 1e-12)
+    assert np.all(narrow.explains_low >= wide.explains_low - 1e-12)
 
 
 def test_an_impossible_cause_has_a_zero_interval(shipped_model):

@@ -41,14 +41,13 @@ def test_negative_chlamydia_naat_makes_chlamydia_unlikely(posterior):
 
 def test_postmenopausal_dryness_and_atrophic_exam_point_to_atrophy(posterior):
     """GSM in ~70% of postmenopausal women (Moral E et al., Climacteric 2018); dryness in ~50%
-    (Huang AJ et al., Menopause 2010, PMID 19574936). Cancers rise with age (Clarke MA et al.,
-    JAMA Intern Med 2018, PMID 30083701: endometrial cancer in 9% of postmenopausal bleeding).
+    (Huang AJ et al., Menopause 2010, PMID 19574936). Endometrial cancer rises after the menopause
+    (Clarke MA et al., JAMA Intern Med 2018, PMID 30083701: in 9% of postmenopausal bleeding).
     """
     older = posterior({"menopause": "post"}, {"dryness": True, "exam_atrophy": True})
     young = posterior(YOUNG_ON_THE_PILL)
     assert older.ranking[0] == "atrophy"
     assert older.posteriors["endometrial_cancer"] > 10 * young.posteriors["endometrial_cancer"]
-    assert older.posteriors["cervical_cancer"] > young.posteriors["cervical_cancer"]
 
 
 @pytest.mark.parametrize(
@@ -157,3 +156,56 @@ def test_thickened_endometrium_after_menopause_raises_endometrial_cancer(posteri
     thin = posterior(context, {"test_endometrial_thickening": False}).posteriors["endometrial_cancer"]
     assert thick > 5 * thin
     assert thin < 0.01
+
+
+def test_what_explains_the_bleeding_leads_the_differential_not_what_is_common(posterior):
+    """No PCB cohort counts bacterial vaginosis, thrush, fibroids or endometriosis as a cause, although
+    they are common (BV in 29%: Koumans EH et al., Sex Transm Dis 2007); UK colposcopy cohorts find
+    ectropion in 25-34% and no cause in 39-50% (Abu J et al., J Obstet Gynaecol 2006; Godfrey MAL et al.,
+    Sex Reprod Healthc 2019)."""
+    result = posterior()
+    assert result.ranked_by == "explains" and "ectropion" in result.ranking[:2]
+    for bystander in ("bacterial_vaginosis", "candidiasis", "fibroid", "endometriosis"):
+        assert result.explains[bystander] < 0.03
+    assert result.posteriors["bacterial_vaginosis"] > result.explains["bacterial_vaginosis"] + 0.1
+
+
+def test_mucopurulent_cervicitis_after_a_new_partner_points_to_chlamydia(posterior):
+    """Mucopurulent discharge with pus cells: LR+ 6.2 for chlamydia (Sellors J et al., CMAJ 1998,
+    PMID 9475908); CT in half of women with mucopurulent cervicitis at an STD clinic (Brunham RC et al.,
+    N Engl J Med 1984)."""
+    result = posterior({"sti_risk": "yes"}, {"exam_mucopurulent_cervicitis": True})
+    assert result.ranking[0] in ("chlamydia", "cervicitis", "gonorrhea")
+    assert result.explains["chlamydia"] > 3 * result.explains["bacterial_vaginosis"] + 0.1
+
+
+def test_a_positive_gonorrhoea_test_with_pelvic_pain_points_to_infection_not_endometriosis(posterior):
+    """NAAT specificity ~100% (Stewart CM et al., Sex Transm Infect 2012); pelvic pain with a positive
+    gonorrhoea test calls for PID treatment, not an endometriosis work-up (CDC STI guidelines 2021)."""
+    result = posterior(findings={"test_gonorrhea": True, "pelvic_pain": True, "deep_dyspareunia": True})
+    assert result.ranking[0] == "gonorrhea"
+    assert result.explains["endometriosis"] < 0.05
+    assert result.posteriors["pid"] > 3 * posterior().posteriors["pid"]
+
+
+def test_a_cervix_that_looks_malignant_carries_the_published_positive_predictive_value(posterior):
+    """PPV of a GP-suspected abnormal cervix referred on the NICE NG12 two-week pathway: 0.31% (Jasper
+    2022) to about 1 in 70 (a nurse-led colposcopy service); the model, with bleeding after sex, lies
+    within a factor of 1.5 of that range at 35-54."""
+    for age in ("35_44", "45_54"):
+        cancer = posterior({"age_band": age}, {"exam_cervical_lesion": True}).posteriors["cervical_cancer"]
+        assert 0.0031 / 1.5 <= cancer <= (1 / 70) * 1.5, age
+
+
+def test_bleeding_after_the_menopause_with_a_thick_lining_is_not_counted_twice(posterior):
+    """Endometrial cancer in 9% (8-11%) of postmenopausal bleeding (Clarke 2018); endometrium over 4 mm
+    has sensitivity 96% and specificity 61% (Smith-Bindman R et al., JAMA 1998), LR+ about 2.5, so about
+    20% with a thick lining. Bleeding after sex as well does not multiply it again."""
+    context = {"menopause": "post"}
+    findings = {"postmenopausal_bleeding": True, "test_endometrial_thickening": True}
+    both = posterior(context, findings).posteriors["endometrial_cancer"]
+    other_only = posterior(context, {**findings, "postcoital_bleeding": False}).posteriors[
+        "endometrial_cancer"
+    ]
+    assert 0.09 <= both <= 0.25
+    assert both <= 1.5 * other_only
