@@ -34,6 +34,7 @@ from model.errors import KnowledgeError
 from model.inference import DiagnosticModel, build_model, fast_engine
 from model.knowledge import DEFAULT_PRIORS, TABLES, Knowledge
 from model.network import network_tables
+from model.parameter import Parameter
 from model.quickscore import ABSENT, EncodedCases, Queries, QuickscoreEngine, standard_queries
 from model.vocabulary import read_yaml
 
@@ -482,8 +483,9 @@ def fit_links(
     Maximises the posterior of the parameters on the log-odds scale: the targets' `calibration_loss`
     plus a Gaussian prior for each parameter whose 95% interval is the parameter's own (so a
     parameter moves only as far as the cohorts pull it), bounded to that interval. A link is never
-    taken below its finding's leak. Gradients are finite differences, every perturbed parameter
-    set evaluated at once on the fast engine's draws axis.
+    taken below its finding's leak, and a leak never above a link that is not being fitted.
+    Gradients are finite differences, every perturbed parameter set evaluated at once on the fast
+    engine's draws axis.
 
     Parameters
     ----------
@@ -516,7 +518,7 @@ def fit_links(
     if not fitted_targets:
         raise KnowledgeError("fit", "", "fit", "no target is marked fit: true")
     low = np.array([_log_odds(p.ci_low) for p in chosen])
-    high = np.array([_log_odds(p.ci_high) for p in chosen])
+    high = np.array([_log_odds(min(p.ci_high, _highest_leak(kb, p, chosen))) for p in chosen])
     centre, spread = (low + high) / 2, np.maximum((high - low) / (2 * norm.ppf(0.975)), 1e-6)
     published = np.array([_log_odds(t.published) for t in fitted_targets])
     error = np.array([t.log_odds_error for t in fitted_targets])
@@ -546,6 +548,19 @@ def fit_links(
     return Fit(
         fitted, calibrate(model, targets), calibrate(after, targets), tuple(t.id for t in fitted_targets)
     )
+
+
+def _highest_leak(kb: Knowledge, p: Parameter, chosen: Sequence[Parameter]) -> float:
+    """Return how high a leak may go: no higher than a link of its finding that is not being fitted."""
+    if p.table != "finding_leaks":
+        return 1.0
+    moving = {q.id for q in chosen}
+    fixed = [
+        q.value
+        for q in kb.table("finding_links")
+        if q.key["finding"] == p.key["finding"] and q.id not in moving
+    ]
+    return min(fixed, default=1.0)
 
 
 def _above_leaks(kb: Knowledge, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

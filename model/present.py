@@ -147,7 +147,7 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
     header = f"{'Cause':<{width}}"
     if explains is not None:
         header += f"  {'Explains bleeding':>22}"
-    header += f"  {'Present now':>22}  {'Present, context only':>22}"
+    header += f"  {'Present now':>22}  {'Before other answers':>22}"
     if intervals is not None:
         header += f"  {str(round(100 * intervals.attrs['level'])) + '% credible interval':>26}"
     lines += [header]

@@ -169,7 +169,7 @@ class QuickscoreEngine:
     >>> cases = engine.encode([{"age_band": "25_34"}], [{"test_chlamydia": True}])
     >>> post = engine.posteriors(cases)
     >>> round(float(post[0, 0, engine.queries.index("chlamydia")]), 2)
-    0.85
+    0.68
     """
 
     def __init__(

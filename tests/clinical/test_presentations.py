@@ -20,7 +20,7 @@ def test_young_woman_on_the_pill_benign_causes_dominate(posterior, shipped_knowl
     """
     result = posterior(YOUNG_ON_THE_PILL)
     causes = shipped_knowledge.vocabulary.causes
-    assert not any(causes[c].serious for c in result.ranking[:5])
+    assert not any(causes[c].serious for c in result.ranking[:3])
     assert result.posteriors["cervical_cancer"] < 0.01
     assert result.posteriors["cervical_cancer"] < result.posteriors["cin"] < result.posteriors["ectropion"]
 
