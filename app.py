@@ -19,6 +19,7 @@ from model import CaseError, KnowledgeError, build_model, diagnose, load_knowled
 from model.case import UNKNOWN, Case, case_from_query, case_to_query, parse_case
 from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory
+from model.inference import diagnose_readings
 from model.present import (
     SEEK_CARE,
     contributions_frame,
@@ -102,7 +103,7 @@ def load_upload() -> None:
     if upload is None:
         return
     try:
-        load_case(parse_case(json.loads(upload.getvalue().decode("utf-8")), vocab))
+        load_case(parse_case(json.loads(upload.getvalue().decode("utf-8")), vocab, check_combinations=False))
         st.session_state.pop("upload_error", None)
     except (UnicodeDecodeError, json.JSONDecodeError):
         st.session_state["upload_error"] = "The file is not a JSON case file."
@@ -138,14 +139,10 @@ raw = {
     "findings": {f: st.session_state[keys[f]] == "yes" for f in vocab.findings
                  if st.session_state.get(keys[f], UNKNOWN) != UNKNOWN},
 }  # fmt: skip
-try:
-    result = diagnose(model, raw)
-except CaseError as exc:
-    st.error(
-        f"These answers cannot be used together ({exc}). Until one is changed, the context is left out below."
-    )
-    result = diagnose(model, {"findings": raw["findings"]})
-st.query_params.from_dict(case_to_query(result.case))
+result, contradicted = diagnose_readings(model, raw)
+for problem in contradicted:
+    st.error(problem)
+st.query_params.from_dict(case_to_query(parse_case(raw, vocab, check_combinations=False)))
 
 triage = result.triage
 BANNER[triage.level](f"**Triage: {triage.label}.** {triage.action}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.errors import CaseError, KnowledgeError
-from model.vocabulary import FINDING_STATES, Vocabulary
+from model.vocabulary import FINDING_STATES, ImpossibleCombination, Vocabulary
 
 CASE_KEYS = ("context", "findings")
 
@@ -45,7 +45,7 @@ def _suggest(word: str, choices: Any) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
+def parse_case(data: Any, vocabulary: Vocabulary, check_combinations: bool = True) -> Case:
     """Check raw case data against the vocabulary and return a `Case`.
 
     Parameters
@@ -56,6 +56,9 @@ def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
         (bleeding after sex) is "yes" unless answered (`with_presenting`).
     vocabulary : Vocabulary
         The ids and states the case may use.
+    check_combinations : bool, optional
+        Reject answers that cannot be true together (the default). `model.inference.diagnose_readings`
+        turns it off to weigh each reading of a contradictory case instead.
 
     Returns
     -------
@@ -81,7 +84,8 @@ def parse_case(data: Any, vocabulary: Vocabulary) -> Case:
     context = _parse_context(data.get("context", {}), vocabulary)
     findings = with_presenting(_parse_findings(data.get("findings", {}), vocabulary), vocabulary)
     case = Case(context, findings)
-    _check_combinations(case, vocabulary)
+    if check_combinations:
+        _check_combinations(case, vocabulary)
     return case
 
 
@@ -169,11 +173,28 @@ def _parse_findings(raw: Any, vocabulary: Vocabulary) -> dict[str, bool]:
     return findings
 
 
-def _check_combinations(case: Case, vocabulary: Vocabulary) -> None:
+def contradictions(case: Case, vocabulary: Vocabulary) -> list[ImpossibleCombination]:
+    """Return the impossible combinations a case's answers make (each names the answers involved).
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> vocab = load_knowledge().vocabulary
+    >>> case = Case({"pregnancy": "not_pregnant"}, {"test_pregnancy": True})
+    >>> [list(c.when) for c in contradictions(case, vocab)]
+    [['pregnancy', 'test_pregnancy']]
+    """
     evidence = case.evidence()
-    for combo in vocabulary.impossible_combinations:
-        if all(evidence.get(var) in states for var, states in combo.when.items()):
-            raise CaseError(", ".join(combo.when), f"impossible combination: {combo.message}")
+    return [
+        combo
+        for combo in vocabulary.impossible_combinations
+        if all(evidence.get(var) in states for var, states in combo.when.items())
+    ]
+
+
+def _check_combinations(case: Case, vocabulary: Vocabulary) -> None:
+    for combo in contradictions(case, vocabulary)[:1]:
+        raise CaseError(", ".join(combo.when), f"impossible combination: {combo.message}")
 
 
 UNKNOWN = "unknown"
@@ -194,7 +215,8 @@ def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[
     """Decode URL query parameters into a case, keeping every valid pair.
 
     A link may be old or edited by hand: a bad pair is reported and skipped, never fatal, so the
-    rest of the case still loads. ``unknown`` leaves an id unknown.
+    rest of the case still loads. ``unknown`` leaves an id unknown. Answers that contradict each
+    other are all kept (see `model.inference.diagnose_readings`).
 
     Returns
     -------
@@ -225,11 +247,6 @@ def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[
         else:
             hint = _suggest(key, [*vocabulary.context, *vocabulary.findings])
             problems.append(f"'{key}' is not a context variable or finding{hint}")
-    findings = with_presenting(findings, vocabulary)
-    try:
-        case = Case(context, findings)
-        _check_combinations(case, vocabulary)
-    except CaseError as exc:
-        problems.append(str(exc))
-        case = Case({}, findings)
-    return case, problems
+    # Answers that contradict each other are kept as entered: `model.inference.diagnose_readings`
+    # weighs each reading and names the contradiction, rather than silently dropping an answer.
+    return Case(context, with_presenting(findings, vocabulary)), problems

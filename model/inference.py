@@ -21,7 +21,7 @@ import numpy as np
 from pgmpy.inference import VariableElimination
 from pgmpy.models import DiscreteBayesianNetwork
 
-from model.case import Case, parse_case
+from model.case import Case, contradictions, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
 from model.network import NetworkTables, build_network, last_chain_node, link_node, network_tables
@@ -381,3 +381,60 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
         float(found.unexplained[0, 0]) if found.presenting[0] else None,
         by_cause(found.explains, 1),
     )
+
+
+def diagnose_readings(model: DiagnosticModel, data: Case | Mapping[str, Any]) -> tuple[Diagnosis, list[str]]:
+    """Diagnose a case whose answers may contradict each other, losing neither an answer nor urgency.
+
+    A consistent case is simply diagnosed. For each contradiction (pregnant after the menopause, a
+    positive pregnancy test with "not pregnant"...) every reading that sets aside one of the answers
+    involved is diagnosed, and the reading with the most urgent triage is returned, so the
+    contradiction can never lower the triage. The caller keeps the answers as entered and shows the
+    messages, which name the answers and the one set aside for the figures.
+
+    Returns
+    -------
+    tuple of (Diagnosis, list of str)
+        The diagnosis of the most urgent reading, and one message per contradiction (empty when the
+        answers agree).
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> contradictory = {"context": {"menopause": "post", "pregnancy": "first_trimester"}}
+    >>> result, problems = diagnose_readings(model, contradictory)
+    >>> result.triage.level, problems[0].startswith('"Pregnancy" and "Menopause" cannot both be right')
+    ('urgent', True)
+    """
+    vocabulary = model.knowledge.vocabulary
+    case = data if isinstance(data, Case) else parse_case(data, vocabulary, check_combinations=False)
+    found = contradictions(case, vocabulary)
+    if not found:
+        return diagnose(model, case), []
+    readings = [case]
+    for combo in found:  # each contradiction doubles the readings: one answer or the other set aside
+        readings = [_without(r, node) for r in readings for node in combo.when]
+    results = [diagnose(model, r) for r in readings if not contradictions(r, vocabulary)]
+    policy = model.knowledge.red_flags
+    chosen = max(results, key=lambda r: policy.urgency(r.triage.level))  # the first of the most urgent
+    kept = chosen.case.evidence()
+
+    def label(node: str) -> str:
+        item = vocabulary.context.get(node) or vocabulary.findings[node]
+        return f'"{item.label}"'
+
+    messages = []
+    for combo in found:
+        aside = ", ".join(label(n) for n in combo.when if n not in kept)
+        messages.append(
+            f"{' and '.join(label(n) for n in combo.when)} cannot both be right: {combo.message}. Every "
+            f"answer is kept as entered; the figures and triage set aside {aside}, the reading that gives "
+            "the more urgent advice. Please check these answers."
+        )
+    return chosen, messages
+
+
+def _without(case: Case, node: str) -> Case:
+    """Return the case with one answer (context or finding) set aside."""
+    context = {k: v for k, v in case.context.items() if k != node}
+    return Case(context, {k: v for k, v in case.findings.items() if k != node})

@@ -91,10 +91,12 @@ def test_bad_query_pairs_are_reported_and_skipped(shipped_knowledge):
     assert "'age_band=old': use one of" in problems[0] and "'fever=maybe'" in problems[1]
 
 
-def test_impossible_query_drops_the_context_and_says_why(shipped_knowledge):
+def test_impossible_query_keeps_every_answer_and_says_why(shipped_knowledge):
     from model.case import case_from_query
 
     case, problems = case_from_query(
-        {"menopause": "post", "pregnancy": "first_trimester"}, shipped_knowledge.vocabulary
+        {"menopause": "post", "pregnancy": "first_trimester", "age_band": "45_54"},
+        shipped_knowledge.vocabulary,
     )
-    assert case.context == {} and "impossible combination" in problems[0]
+    assert case.context == {"menopause": "post", "pregnancy": "first_trimester", "age_band": "45_54"}
+    assert problems == []  # the contradiction is weighed and named by diagnose_readings

@@ -241,3 +241,25 @@ def test_cohort_output_problems_exit_2(tmp_path):
     assert status == 2 and err.startswith("error: ") and "cannot write" in err
     status, _, err = run("diagnose", "--batch", cohort, "--format", "text")
     assert status == 2 and "--format text applies to one case" in err
+
+
+@pytest.mark.parametrize(
+    ("case", "names"),
+    [
+        (
+            {"context": {"pregnancy": "not_pregnant"}, "findings": {"test_pregnancy": True}},
+            "pregnancy, test_pregnancy",
+        ),
+        (
+            {"context": {"menopause": "pre"}, "findings": {"postmenopausal_bleeding": True}},
+            "menopause, postmenopausal_bleeding",
+        ),
+        ({"context": {"menopause": "post", "pregnancy": "first_trimester"}}, "pregnancy, menopause"),
+        ({"context": {"menopause": "post"}, "findings": {"heavy_periods": True}}, "menopause, heavy_periods"),
+    ],
+)
+def test_answers_that_cannot_be_true_together_exit_2_naming_both(tmp_path, case, names):
+    """A contradiction is an input error on the command line, never silently dropped or accepted."""
+    status, out, err = run("diagnose", write(tmp_path, "case.json", json.dumps(case)))
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"error: {names}: impossible combination: ")

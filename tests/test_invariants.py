@@ -90,3 +90,25 @@ def test_priors_depend_on_context_only(shipped_model, case):
     assert with_findings.priors == pytest.approx(context_only.posteriors, abs=1e-12)
     if with_findings.prior_explains is not None:
         assert with_findings.prior_explains == pytest.approx(context_only.explains, abs=1e-12)
+
+
+@SETTINGS
+@given(case=cases(), combo=st.sampled_from(VOCAB.impossible_combinations))
+def test_a_contradiction_never_lowers_the_triage(shipped_model, case, combo):
+    """Answers that cannot be true together are weighed, not dropped: the triage is the most urgent of
+    the readings that set one of them aside (pregnant after the menopause keeps the same-day flag)."""
+    from model.inference import diagnose_readings
+
+    for node, states in combo.when.items():
+        section = "context" if node in VOCAB.context else "findings"
+        case[section][node] = states[0] if section == "context" else states[0] == "yes"
+    result, problems = diagnose_readings(shipped_model, case)
+    assert problems and all("cannot both be right" in p for p in problems)
+    policy = shipped_model.knowledge.red_flags
+    for node in combo.when:
+        reading = {s: {k: v for k, v in case[s].items() if k != node} for s in ("context", "findings")}
+        try:
+            other = diagnose(shipped_model, reading)
+        except CaseError:
+            continue  # still contradictory another way; weighed in its own turn
+        assert policy.urgency(result.triage.level) >= policy.urgency(other.triage.level)

@@ -87,13 +87,18 @@ def test_bad_query_parameters_give_a_message_and_keep_the_rest():
     assert at.radio(key="finding:dryness").value == "yes"
 
 
-def test_an_impossible_combination_gives_a_message_not_a_traceback():
+def test_an_impossible_combination_keeps_every_answer_and_the_most_urgent_triage():
+    """Pregnant after the menopause: the pregnancy's same-day flag is kept, no answer is dropped."""
     at = fresh()
     at.selectbox(key="context:menopause").set_value("post")
     at.selectbox(key="context:pregnancy").set_value("first_trimester")
     at.run()
     assert not at.exception
-    assert any("cannot be used together" in e.value for e in at.error)
+    assert any("cannot both be right" in e.value for e in at.error)
+    assert "Triage: Same day" in banner(at)
+    assert at.selectbox(key="context:menopause").value == "post"
+    assert at.selectbox(key="context:pregnancy").value == "first_trimester"
+    assert at.query_params["menopause"] in ("post", ["post"])
 
 
 def test_reset_clears_the_case():
