@@ -254,6 +254,15 @@ def simulate_cohort(
     for j, finding in enumerate(engine.findings):
         asked = rng.random(size) < answered if finding != presenting else np.ones(size, dtype=bool)
         columns[finding] = np.where(asked, np.where(findings[:size, j], "yes", "no"), "")
+    # The network gives some answers that the vocabulary rules out together (bleeding near a period
+    # after the menopause): a woman would not say so, so such an answer is left unasked.
+    for rule in model.knowledge.vocabulary.impossible_combinations:
+        match = np.ones(size, dtype=bool)
+        for node, states in rule.when.items():
+            match &= np.isin(columns[node].astype(object), list(states))
+        for node in rule.when:
+            if node in engine.findings and node != presenting:
+                columns[node] = np.where(match, "", columns[node])
     return pd.DataFrame(columns)
 
 
