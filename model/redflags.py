@@ -32,7 +32,9 @@ class Rule:
     """One red-flag (or reassurance) rule.
 
     It fires when every entry of ``when`` holds, or, for a probability rule, when the model's
-    probability of ``cause`` reaches ``at_least``.
+    probability of ``cause`` reaches ``at_least``. A reassurance entry also lists ``benign_yes``,
+    the only findings that may be answered "yes" while it holds: any other "yes" points to a cause
+    that needs treatment or follow-up.
     """
 
     id: str
@@ -43,6 +45,7 @@ class Rule:
     when: Mapping[str, tuple[str, ...]]
     cause: str | None = None
     at_least: float | None = None
+    benign_yes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,10 @@ def _rule(
     when = parse_condition(entry.get("when"), vocabulary.context, vocabulary.findings, display, where)
     if not when:
         raise KnowledgeError(display, where, "when", "needs at least one condition")
-    return Rule(**common, when=when)
+    benign = entry.get("benign_yes") or []
+    if not isinstance(benign, list) or any(f not in vocabulary.findings for f in benign):
+        raise KnowledgeError(display, where, "benign_yes", "must list finding ids")
+    return Rule(**common, when=when, benign_yes=tuple(benign))
 
 
 def load_policy(

@@ -86,6 +86,21 @@ def probability_signal(cause: str, case: Case, posterior_of: PosteriorOf) -> flo
     return max(posterior_of(cause, evidence) for evidence in candidates)
 
 
+def reassures(rule: Rule, case: Case) -> bool:
+    """Whether a reassurance entry holds: every reassuring answer given, and no "yes" that points anywhere.
+
+    Examples
+    --------
+    >>> rule = Rule("r", "self_care", "", (), "", {"recurrent": ("no",)}, benign_yes=("postcoital_bleeding",))
+    >>> reassures(rule, Case({}, {"postcoital_bleeding": True, "recurrent": False}))
+    True
+    >>> reassures(rule, Case({}, {"postcoital_bleeding": True, "recurrent": False, "test_chlamydia": True}))
+    False
+    """
+    pointing = [f for f, answer in case.findings.items() if answer and f not in rule.benign_yes]
+    return condition_holds(rule.when, case.evidence()) and not pointing
+
+
 def _fired(rule: Rule, case: Case, posterior_of: PosteriorOf) -> bool:
     if rule.cause is not None:
         return probability_signal(rule.cause, case, posterior_of) >= rule.at_least
@@ -124,7 +139,7 @@ def assess_triage(
     if fired:
         level, reasons = fired[0].level, tuple(_flag(rule, sources) for rule in fired)
     else:
-        reassured = [r for r in policy.reassurance if condition_holds(r.when, case.evidence())]
+        reassured = [r for r in policy.reassurance if reassures(r, case)]
         if reassured:
             level, reasons = reassured[0].level, (_flag(reassured[0], sources),)
         else:

@@ -147,3 +147,43 @@ def test_adding_an_answer_never_removes_a_red_flag_or_lowers_the_level(shipped_m
     assert {r.id for r in before.red_flags} <= {r.id for r in after.red_flags}
     reassured = after.level == "self_care" and before.level == "routine" and not before.red_flags
     assert reassured or RedFlagPolicy.urgency(after.level) >= RedFlagPolicy.urgency(before.level)
+
+
+REASSURANCE = KB.red_flags.reassurance[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(extra=st.sampled_from(list(VOCAB.findings)), context=st.sampled_from(["pre", "peri"]))
+def test_a_yes_keeps_a_reassured_case_reassured_only_if_the_guideline_calls_it_benign(
+    shipped_model, extra, context
+):
+    """Cancer Council Australia NCSP 2022: no further tests after a single episode with a normal cervix and
+    a negative co-test, and nothing else; any other "yes" (a positive test, a sign, a symptom) points to
+    a cause that needs treatment or follow-up."""
+    case = {
+        "context": {"menopause": context, "pregnancy": "not_pregnant"},
+        "findings": {f: states[0] == "yes" for f, states in REASSURANCE.when.items() if f in VOCAB.findings},
+    }
+    assert diagnose(shipped_model, case).triage.level == "self_care"
+    if extra in case["findings"]:
+        return  # a reassuring answer itself
+    case["findings"][extra] = True
+    try:
+        level = diagnose(shipped_model, case).triage.level
+    except CaseError:
+        return
+    assert (level == "self_care") == (extra in REASSURANCE.benign_yes), extra
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=cases_and_an_extra_answer())
+def test_no_case_with_a_positive_test_or_an_abnormal_sign_is_sent_home(shipped_model, drawn):
+    """Reassurance needs nothing pointing anywhere: any positive test or examination sign rules it out."""
+    case, extra, _ = drawn
+    if VOCAB.findings[extra].group not in ("examination", "tests"):
+        return
+    case["findings"][extra] = True
+    try:
+        assert diagnose(shipped_model, case).triage.level != "self_care"
+    except CaseError:
+        return
