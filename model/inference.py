@@ -329,9 +329,7 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
     kb = model.knowledge
     if engine == "pgmpy":
         check_possible(model, case)
-        triage = assess_triage(
-            kb.red_flags, kb.sources, case, lambda cause, seen: posterior_of(model, cause, seen)
-        )
+        triage = assess_triage(kb, case, lambda cause, seen: [posterior_of(model, cause, e) for e in seen])
         no_cause = probability_none_of(model, list(kb.vocabulary.causes), evidence)
         baseline = baseline_evidence(model, case)
         explains, unexplained = reference_explains(model, evidence)
@@ -345,24 +343,25 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
             unexplained,
             reference_explains(model, baseline)[0],
         )
-    known = {}
+    known: dict[tuple, np.ndarray] = {}
 
-    def row(seen: Mapping[str, str]) -> np.ndarray:
-        key = tuple(sorted(seen.items()))
-        if key not in known:
-            known[key] = posteriors_given(model, [seen])[0]
-        return known[key]
+    def key(seen: Mapping[str, str]) -> tuple:
+        return tuple(sorted(seen.items()))
+
+    def posteriors_of(cause: str, evidences: Sequence[Mapping[str, str]]) -> list[float]:
+        missing = list({key(e): e for e in evidences if key(e) not in known}.values())
+        if missing:  # one engine call for every combination a probability rule weighs
+            known.update(zip(map(key, missing), posteriors_given(model, missing), strict=True))
+        return [float(known[key(e)][queries.index(cause)]) for e in evidences]
 
     baseline = baseline_evidence(model, case)
     found = model.fast.explained(encode_evidence(model, [evidence, baseline]))
     if np.isnan(found.posteriors[0, 0, 0]):
         check_possible(model, case)  # names the first answer that made the case impossible
-    known[tuple(sorted(evidence.items()))] = found.posteriors[0, 0]
-    known[tuple(sorted(baseline.items()))] = found.posteriors[0, 1]
+    known[key(evidence)] = found.posteriors[0, 0]
+    known[key(baseline)] = found.posteriors[0, 1]
     queries = model.fast.queries
-    triage = assess_triage(
-        kb.red_flags, kb.sources, case, lambda cause, seen: float(row(seen)[queries.index(cause)])
-    )
+    triage = assess_triage(kb, case, posteriors_of)
     causes = list(kb.vocabulary.causes)
     after, before = found.posteriors[0, 0], found.posteriors[0, 1]
 

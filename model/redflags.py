@@ -46,6 +46,7 @@ class Rule:
     cause: str | None = None
     at_least: float | None = None
     benign_yes: tuple[str, ...] = ()
+    combine_at_most: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,10 @@ def _rule(
         at_least = prob.get("at_least")
         if not isinstance(at_least, int | float) or not 0 < at_least <= 1:
             raise KnowledgeError(display, where, "at_least", "must be a probability above 0")
-        return Rule(**common, when={}, cause=prob["cause"], at_least=float(at_least))
+        combine = prob.get("combine_at_most")
+        if not isinstance(combine, int) or isinstance(combine, bool) or combine < 1:
+            raise KnowledgeError(display, where, "combine_at_most", "must be a whole number of 1 or more")
+        return Rule(**common, when={}, cause=prob["cause"], at_least=float(at_least), combine_at_most=combine)
     when = parse_condition(entry.get("when"), vocabulary.context, vocabulary.findings, display, where)
     if not when:
         raise KnowledgeError(display, where, "when", "needs at least one condition")

@@ -2,22 +2,25 @@
 
 Rules come from ``priors/red_flags.yaml`` (see `model.redflags`); this module only evaluates them.
 A rule on answers fires whatever the probabilities say. A probability rule fires when the model's
-probability of a cause reaches its threshold, judged on the context and the answers that point
-*towards* a cause (each on its own, and all together): a "no" answer never lowers it, so a
-reassuring test can never silence a red flag that the rest of the case raised.
+probability of a cause, given the context and ANY combination of up to ``combine_at_most`` of the
+"yes" answers the cause can produce, reaches its threshold. Adding a "yes" only adds combinations,
+and a "no" is never used, so no answer can lower the signal: a benign finding that explains the
+bleeding, or a reassuring test, can never silence a red flag that the rest of the case raised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from model.case import Case
-from model.redflags import RedFlagPolicy, Rule
+from model.knowledge import Knowledge
+from model.redflags import Rule
 from model.vocabulary import Source
 
-PosteriorOf = Callable[[str, Mapping[str, str]], float]
-"""P(cause present | evidence), the engine's answer for one cause."""
+PosteriorsOf = Callable[[str, Sequence[Mapping[str, str]]], Sequence[float]]
+"""P(cause present | evidence) for each of several evidence sets, the engine's answer for one cause."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +74,50 @@ def condition_holds(when: Mapping[str, tuple[str, ...]], evidence: Mapping[str, 
     return all(evidence.get(node) in states for node, states in when.items())
 
 
-def probability_signal(cause: str, case: Case, posterior_of: PosteriorOf) -> float:
-    """Return the probability a threshold rule is judged on.
+@dataclass(frozen=True)
+class Signal:
+    """What a probability rule is judged on: the highest probability, and the answers that reached it."""
 
-    The largest of: P(cause | context), P(cause | context and one "yes" answer) for each, and
-    P(cause | context and every "yes" answer). Answers of "no" are left out, so adding an answer
-    can never lower it through a reassuring result.
+    value: float
+    answers: tuple[str, ...]
+
+
+def probability_signal(
+    cause: str,
+    case: Case,
+    posteriors_of: PosteriorsOf,
+    pointing: Collection[str],
+    at_most: int,
+    always: str | None = None,
+) -> Signal:
+    """Return the highest P(cause | context and a combination of "yes" answers), and that combination.
+
+    The combinations are every set of up to ``at_most`` of the case's "yes" answers among
+    ``pointing`` (the findings the cause can produce), including none, each with ``always`` (the
+    presenting complaint) when it is answered "yes". Adding a "yes" only adds combinations and
+    answers of "no" are never used, so the signal never falls as answers are added.
+
+    Examples
+    --------
+    >>> def posteriors_of(cause, evidences):  # a stand-in: each answer adds 0.1
+    ...     return [0.01 + 0.1 * sum(v == "yes" for v in e.values()) for e in evidences]
+    >>> case = Case({"age_band": "45_54"}, {"a": True, "b": True, "c": False, "d": True})
+    >>> probability_signal("x", case, posteriors_of, pointing={"a", "b", "c"}, at_most=3)
+    Signal(value=0.21000000000000002, answers=('a', 'b'))
+    >>> probability_signal("x", case, posteriors_of, pointing={"a", "b", "c"}, at_most=1, always="d")
+    Signal(value=0.21000000000000002, answers=('d', 'a'))
     """
     context = dict(case.context)
-    positive = {f: "yes" for f, answer in case.findings.items() if answer}
-    candidates = [context] + [{**context, f: "yes"} for f in positive]
-    if len(positive) > 1:
-        candidates.append({**context, **positive})
-    return max(posterior_of(cause, evidence) for evidence in candidates)
+    base = (always,) if always is not None and case.findings.get(always) else ()
+    positive = [f for f, answer in case.findings.items() if answer and f in pointing and f not in base]
+    chosen = [
+        (*base, *combo)
+        for size in range(min(at_most, len(positive)) + 1)
+        for combo in combinations(positive, size)
+    ]
+    values = posteriors_of(cause, [{**context, **dict.fromkeys(combo, "yes")} for combo in chosen])
+    best = max(range(len(chosen)), key=lambda i: values[i])  # the first of the highest
+    return Signal(float(values[best]), chosen[best])
 
 
 def reassures(rule: Rule, case: Case) -> bool:
@@ -101,32 +135,39 @@ def reassures(rule: Rule, case: Case) -> bool:
     return condition_holds(rule.when, case.evidence()) and not pointing
 
 
-def _fired(rule: Rule, case: Case, posterior_of: PosteriorOf) -> bool:
-    if rule.cause is not None:
-        return probability_signal(rule.cause, case, posterior_of) >= rule.at_least
-    return condition_holds(rule.when, case.evidence())
-
-
-def _flag(rule: Rule, sources: Mapping[str, Source]) -> RedFlag:
+def _flag(rule: Rule, sources: Mapping[str, Source], detail: str = "") -> RedFlag:
     citations = tuple(sources[key].citation() for key in rule.source)
-    return RedFlag(rule.id, rule.level, rule.message, citations, rule.locator)
+    message = f"{rule.message} {detail}".strip()
+    return RedFlag(rule.id, rule.level, message, citations, rule.locator)
 
 
-def assess_triage(
-    policy: RedFlagPolicy, sources: Mapping[str, Source], case: Case, posterior_of: PosteriorOf
-) -> Triage:
+def pointing_findings(knowledge: Knowledge, cause: str) -> frozenset[str]:
+    """Return the findings a cause can produce (those it has a link to): its answers can point to it.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> "exam_cervical_lesion" in pointing_findings(load_knowledge(), "cervical_cancer")
+    True
+    """
+    return frozenset(
+        p.key["finding"] for p in knowledge.table("finding_links") if p.key["link_source"] == cause
+    )
+
+
+def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf) -> Triage:
     """Evaluate every rule for a case and return its triage.
 
     Parameters
     ----------
-    policy : RedFlagPolicy
-        The rules, from ``Knowledge.red_flags``.
-    sources : Mapping[str, Source]
-        The bibliography, to cite each rule's guidance.
+    knowledge : Knowledge
+        Its ``red_flags`` are the rules, its sources cite each rule's guidance, its vocabulary names
+        the answers in a probability rule's message, and its links say which answers can point to a
+        cause.
     case : Case
         Context and answered findings.
-    posterior_of : callable
-        ``posterior_of(cause, evidence)`` returns P(cause present | evidence).
+    posteriors_of : callable
+        ``posteriors_of(cause, evidences)`` returns P(cause present | evidence) for each evidence set.
 
     Returns
     -------
@@ -134,10 +175,27 @@ def assess_triage(
         The most urgent level of all fired rules; with none, the reassurance level if one holds,
         else the baseline.
     """
-    fired = [rule for rule in policy.rules if _fired(rule, case, posterior_of)]
-    fired.sort(key=lambda rule: -policy.urgency(rule.level))
+    policy, sources, vocabulary = knowledge.red_flags, knowledge.sources, knowledge.vocabulary
+    fired: list[tuple[Rule, str]] = []
+    for rule in policy.rules:
+        if rule.cause is None:
+            if condition_holds(rule.when, case.evidence()):
+                fired.append((rule, ""))
+            continue
+        pointing = pointing_findings(knowledge, rule.cause)
+        signal = probability_signal(
+            rule.cause, case, posteriors_of, pointing, rule.combine_at_most, vocabulary.presenting
+        )
+        if signal.value >= rule.at_least:
+            given = ", ".join(f'"{vocabulary.findings[f].label}"' for f in signal.answers) or "no answer"
+            detail = (
+                f"Here it reaches {signal.value:.1%} given the context and {given}"
+                f" (answered yes); the figure with every answer is shown with the differential."
+            )
+            fired.append((rule, detail))
+    fired.sort(key=lambda pair: -policy.urgency(pair[0].level))
     if fired:
-        level, reasons = fired[0].level, tuple(_flag(rule, sources) for rule in fired)
+        level, reasons = fired[0][0].level, tuple(_flag(rule, sources, detail) for rule, detail in fired)
     else:
         reassured = [r for r in policy.reassurance if reassures(r, case)]
         if reassured:

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from model import CaseError, build_model, diagnose, load_knowledge
 from model.redflags import RedFlagPolicy
-from model.triage import condition_holds, probability_signal
+from model.triage import condition_holds, pointing_findings, probability_signal
 
 KB = load_knowledge()
 VOCAB = KB.vocabulary
@@ -44,16 +44,21 @@ def test_a_no_answer_never_lowers_the_probability_signal(tiny_model):
     model = tiny_model
     calls = []
 
-    def posterior_of(cause, evidence):
-        calls.append(dict(evidence))
-        return diagnose(model, {"context": {k: v for k, v in evidence.items() if k in ("age", "pill")},
-                                "findings": {k: v == "yes" for k, v in evidence.items()
-                                             if k not in ("age", "pill")}}).posteriors[cause]  # fmt: skip
+    def posteriors_of(cause, evidences):
+        calls.extend(dict(e) for e in evidences)
+        return [
+            diagnose(model, {"context": {k: v for k, v in e.items() if k in ("age", "pill")},
+                             "findings": {k: v == "yes" for k, v in e.items() if k not in ("age", "pill")}}
+                     ).posteriors[cause]
+            for e in evidences
+        ]  # fmt: skip
 
+    pointing = pointing_findings(model.knowledge, "cancer")
     case = model.parse({"context": {"age": "old"}, "findings": {"contact_bleeding": True}})
-    before = probability_signal("cancer", case, posterior_of)
+    before = probability_signal("cancer", case, posteriors_of, pointing, 2)
     case = model.parse({"context": {"age": "old"}, "findings": {"contact_bleeding": True, "lesion": False}})
-    assert probability_signal("cancer", case, posterior_of) == pytest.approx(before)
+    after = probability_signal("cancer", case, posteriors_of, pointing, 2)
+    assert after.value == pytest.approx(before.value) and after.answers == ("contact_bleeding",)
     assert all("lesion" not in evidence for evidence in calls)
 
 
@@ -187,3 +192,80 @@ def test_no_case_with_a_positive_test_or_an_abnormal_sign_is_sent_home(shipped_m
         assert diagnose(shipped_model, case).triage.level != "self_care"
     except CaseError:
         return
+
+
+def test_a_benign_yes_never_lowers_a_cancer_flag(shipped_model):
+    """The case that fell from 'soon' to 'routine' when 'ectropion seen' was added: overdue screening,
+    weight loss, contact bleeding and a positive HPV test (NICE NG12: refer at a 3% chance of cancer)."""
+    case = {
+        "context": {"screening": "overdue_or_never", "age_band": "45_54"},
+        "findings": {"weight_loss": True, "exam_contact_bleeding": True, "test_hpv": True},
+    }
+    before = diagnose(shipped_model, case).triage
+    for benign in ("exam_ectropion", "exam_polyp", "test_uterine_mass_on_ultrasound"):
+        after = diagnose(shipped_model, {**case, "findings": {**case["findings"], benign: True}}).triage
+        assert RedFlagPolicy.urgency(after.level) >= RedFlagPolicy.urgency(before.level), benign
+        assert {r.id for r in before.red_flags} <= {r.id for r in after.red_flags}, benign
+
+
+SUGGESTIVE = ["exam_contact_bleeding", "exam_cervical_lesion", "intermenstrual_bleeding", "weight_loss",
+              "test_hpv", "test_cytology_abnormal", "recurrent", "postmenopausal_bleeding",
+              "test_endometrial_thickening", "heavy_periods", "pelvic_pain", "abnormal_discharge"]  # fmt: skip
+
+
+@st.composite
+def near_a_cancer_threshold(draw):
+    """Two to four answers suggestive of a cancer in a random context, then one more "yes" of any kind."""
+    context_ids = draw(st.lists(st.sampled_from(list(VOCAB.context)), unique=True, max_size=5))
+    context = {v: draw(st.sampled_from(VOCAB.context[v].states)) for v in context_ids}
+    suggestive = draw(st.lists(st.sampled_from(SUGGESTIVE), unique=True, min_size=2, max_size=4))
+    extra = draw(st.sampled_from([f for f in VOCAB.findings if f not in suggestive]))
+    return {"context": context, "findings": dict.fromkeys(suggestive, True)}, extra
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=near_a_cancer_threshold())
+def test_adding_a_yes_never_lowers_the_triage_near_a_cancer_threshold(shipped_model, drawn):
+    """Monotone by construction: the probability rules weigh every combination of "yes" answers, and
+    adding one only adds combinations; no "yes" may lower the level or remove a red flag."""
+    case, extra = drawn
+    try:
+        before = diagnose(shipped_model, case).triage
+        case["findings"][extra] = True
+        after = diagnose(shipped_model, case).triage
+    except CaseError:
+        return
+    assert RedFlagPolicy.urgency(after.level) >= RedFlagPolicy.urgency(before.level)
+    assert {r.id for r in before.red_flags} <= {r.id for r in after.red_flags}
+
+
+def test_a_probability_flag_names_the_answers_and_the_figure_it_reached(shipped_model):
+    """The message must never contradict the figure on screen: it names the answers that reached the
+    threshold and the figure they reached, and those answers alone (the rest unknown) give it."""
+    from model.inference import posteriors_given
+
+    case = {"context": {"age_band": "45_54"},
+            "findings": {"exam_cervical_lesion": True, "weight_loss": True, "exam_contact_bleeding": True}}  # fmt: skip
+    result = diagnose(shipped_model, case)
+    flag = next(r for r in result.triage.red_flags if r.id == "cervical_cancer_probability")
+    named = [f for f in result.case.findings if f'"{VOCAB.findings[f].label}"' in flag.message]
+    figure = float(flag.message.split("Here it reaches ")[1].split("%")[0]) / 100
+    evidence = {**case["context"], **dict.fromkeys(named, "yes")}
+    reached = posteriors_given(shipped_model, [evidence])[0][
+        shipped_model.fast.queries.index("cervical_cancer")
+    ]
+    assert named and figure >= 0.03
+    assert reached == pytest.approx(figure, abs=0.0005)
+
+
+def test_the_signal_never_falls_when_a_yes_explains_the_others_away():
+    """An answer the cause can produce may still lower its posterior jointly (here "b" halves it): the
+    signal keeps every combination without it, so it cannot fall."""
+    from model.case import Case
+
+    def posteriors_of(cause, evidences):
+        return [0.04 * (0.5 if e.get("b") == "yes" else 1.0) * (1 + 0.1 * ("a" in e)) for e in evidences]
+
+    before = probability_signal("x", Case({}, {"a": True}), posteriors_of, {"a", "b"}, 3)
+    after = probability_signal("x", Case({}, {"a": True, "b": True}), posteriors_of, {"a", "b"}, 3)
+    assert after.value >= before.value and after.answers == ("a",)
