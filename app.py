@@ -36,6 +36,7 @@ st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layou
 BANNER = {
     "emergency": st.error,
     "urgent": st.error,
+    "suspected_cancer": st.error,
     "soon": st.warning,
     "routine": st.info,
     "self_care": st.success,

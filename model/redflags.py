@@ -15,7 +15,7 @@ from typing import Any
 from model.errors import KnowledgeError
 from model.vocabulary import Source, Vocabulary, parse_condition, read_yaml, required_text
 
-LEVELS = ("emergency", "urgent", "soon", "routine", "self_care")  # most urgent first
+LEVELS = ("emergency", "urgent", "suspected_cancer", "soon", "routine", "self_care")  # most urgent first
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class RedFlagPolicy:
 
     @staticmethod
     def urgency(level: str) -> int:
-        """Return a number that grows with urgency (self_care 0 ... emergency 4)."""
+        """Return a number that grows with urgency (self_care 0 ... emergency 5)."""
         return len(LEVELS) - 1 - LEVELS.index(level)
 
 

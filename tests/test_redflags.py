@@ -15,7 +15,7 @@ def test_policy_loads_levels_rules_and_advice(tiny_knowledge):
 
 
 def test_urgency_orders_levels():
-    assert [RedFlagPolicy.urgency(level) for level in LEVELS] == [4, 3, 2, 1, 0]
+    assert [RedFlagPolicy.urgency(level) for level in LEVELS] == [5, 4, 3, 2, 1, 0]
 
 
 @pytest.mark.parametrize(

@@ -269,3 +269,28 @@ def test_the_signal_never_falls_when_a_yes_explains_the_others_away():
     before = probability_signal("x", Case({}, {"a": True}), posteriors_of, {"a", "b"}, 3)
     after = probability_signal("x", Case({}, {"a": True, "b": True}), posteriors_of, {"a", "b"}, 3)
     assert after.value >= before.value and after.answers == ("a",)
+
+
+@pytest.mark.parametrize(
+    ("case", "rule"),
+    [
+        ({"findings": {"exam_cervical_lesion": True}}, "cervix_looks_malignant"),
+        ({"context": {"age_band": "55_plus", "menopause": "post"}}, "postmenopausal_bleeding_55_plus"),
+    ],
+)
+def test_a_suspected_cancer_sign_takes_the_suspected_cancer_pathway(shipped_model, case, rule):
+    """NICE NG12 1.5.5 and 1.5.7: a cervix consistent with cancer, or postmenopausal bleeding at 55 or
+    over, means a suspected-cancer pathway referral, worded as such and more urgent than 'soon'."""
+    triage = diagnose(shipped_model, case).triage
+    assert triage.level == "suspected_cancer" and rule in {r.id for r in triage.red_flags}
+    assert "suspected-cancer" in triage.label.lower() and "NICE NG12" in triage.action
+    assert RedFlagPolicy.urgency("suspected_cancer") > RedFlagPolicy.urgency("soon")
+
+
+@pytest.mark.parametrize("test", ["test_chlamydia", "test_gonorrhea", "test_trichomonas"])
+def test_a_positive_sti_test_brings_the_guideline_actions(shipped_model, test):
+    """CDC STI treatment guidelines 2021: treat, manage sex partners, retest at about three months."""
+    triage = diagnose(shipped_model, {"findings": {test: True}}).triage
+    actions = next(r for r in triage.reasons if r.id.endswith("_positive"))
+    assert "partner" in actions.message and "three months" in actions.message
+    assert actions.source[0].startswith("Workowski KA")
