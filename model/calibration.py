@@ -35,13 +35,14 @@ from model.inference import DiagnosticModel, build_model, fast_engine
 from model.knowledge import DEFAULT_PRIORS, TABLES, Knowledge
 from model.network import network_tables
 from model.parameter import Parameter
-from model.quickscore import ABSENT, EncodedCases, Queries, QuickscoreEngine, standard_queries
+from model.quickscore import ABSENT, Queries, QuickscoreEngine, standard_queries
 from model.vocabulary import read_yaml
 
 DEFAULT_TARGETS = DEFAULT_PRIORS / "calibration.yaml"
 SMALL = 0.05  # an outcome rarer than this is judged on a relative scale
 SMALL_FACTOR = 1.5  # ... and met within this factor of the published figure
 INTERVAL_LEVEL = 0.95
+Z = float(norm.ppf(0.5 + INTERVAL_LEVEL / 2))  # half-width of a 95% interval, in standard errors
 LOGIT_LIMIT = 1e-9  # clip before taking log-odds: a count of zero still has a finite target
 KINDS = ("cause", "explains", "unexplained", "any_of", "none_of", "finding", "context")
 
@@ -56,7 +57,7 @@ def wilson_interval(events: float, total: float, level: float = INTERVAL_LEVEL) 
     >>> wilson_interval(0, 142)[0]
     0.0
     """
-    z = float(norm.ppf(0.5 + level / 2))
+    z = Z if level == INTERVAL_LEVEL else float(norm.ppf(0.5 + level / 2))
     p = events / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z / (1 + z * z / total) * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
@@ -121,11 +122,11 @@ class Target:
     def log_odds_error(self) -> float:
         """The standard error of the published figure on the log-odds scale, for weighting a fit."""
         if self.interval is not None and self.interval[0] > 0 and self.interval[1] < 1:
-            return float((_log_odds(self.interval[1]) - _log_odds(self.interval[0])) / (2 * norm.ppf(0.975)))
+            return float((_log_odds(self.interval[1]) - _log_odds(self.interval[0])) / (2 * Z))
         if self.events is not None and self.total:
             p = min(max((self.events + 0.5) / (self.total + 1), LOGIT_LIMIT), 1 - LOGIT_LIMIT)
             return float(1 / math.sqrt(self.total * p * (1 - p)))
-        return float(math.log(SMALL_FACTOR) / norm.ppf(0.975))
+        return float(math.log(SMALL_FACTOR) / Z)
 
 
 @dataclass(frozen=True)
@@ -321,12 +322,9 @@ class _Rows:
     def values(self, targets: Sequence[Target]) -> np.ndarray:
         """Return each target's model value for every draw of the engine, shape ``(draws, targets)``."""
         engine = self.engine
-        cases: EncodedCases = engine.encode(self.contexts, self.findings)
-        joint, explained = self._evaluate(cases)
-        evidence = joint[..., 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            posteriors = joint / evidence[..., None]
-        result = np.zeros((joint.shape[0], len(targets)))
+        explained = engine.explained(engine.encode(self.contexts, self.findings), self.queries)
+        evidence, posteriors = explained.joint[..., 0], explained.posteriors
+        result = np.zeros((evidence.shape[0], len(targets)))
         for k, (target, steps) in enumerate(zip(targets, self.plan, strict=True)):
             for weight, row, divisor in steps:
                 if divisor is not None:
@@ -343,10 +341,6 @@ class _Rows:
                     value = none if target.kind == "none_of" else 1 - none
                 result[:, k] += weight * value
         return result
-
-    def _evaluate(self, cases: EncodedCases) -> tuple[np.ndarray, Any]:
-        explained = self.engine.explained(cases, self.queries)
-        return explained.joint, explained
 
 
 def model_values(
@@ -519,7 +513,7 @@ def fit_links(
         raise KnowledgeError("fit", "", "fit", "no target is marked fit: true")
     low = np.array([_log_odds(p.ci_low) for p in chosen])
     high = np.array([_log_odds(min(p.ci_high, _highest_leak(kb, p, chosen))) for p in chosen])
-    centre, spread = (low + high) / 2, np.maximum((high - low) / (2 * norm.ppf(0.975)), 1e-6)
+    centre, spread = (low + high) / 2, np.maximum((high - low) / (2 * Z), 1e-6)
     published = np.array([_log_odds(t.published) for t in fitted_targets])
     error = np.array([t.log_odds_error for t in fitted_targets])
     engine_rows = _Rows(fast_engine(kb, network_tables(kb)), fitted_targets)

@@ -139,10 +139,9 @@ def evaluate(model: DiagnosticModel, vignettes: Sequence[Vignette]) -> list[Outc
     for vignette in vignettes:
         result = diagnose(model, vignette.case)
         dx = vignette.diagnosis
-        before = result.priors if result.prior_explains is None else result.prior_explains
         outcomes.append(
             Outcome(vignette, tuple(result.ranking[:3]), result.triage.level,
-                    result.ranking.index(dx) + 1, result.differential[dx], before[dx])
+                    result.ranking.index(dx) + 1, result.differential[dx], result.differential_before[dx])
         )  # fmt: skip
     return outcomes
 

@@ -94,6 +94,11 @@ class Diagnosis:
         return self.posteriors if self.explains is None else self.explains
 
     @property
+    def differential_before(self) -> Mapping[str, float]:
+        """`differential` given the context and the presenting answer alone."""
+        return self.priors if self.prior_explains is None else self.prior_explains
+
+    @property
     def ranking(self) -> list[str]:
         """Cause ids, most probable first by `differential` (ties keep vocabulary order)."""
         differential = self.differential

@@ -338,7 +338,7 @@ def differential_frame(diagnosis: Diagnosis, knowledge: Knowledge) -> pd.DataFra
     """
     causes = knowledge.vocabulary.causes
     value = diagnosis.differential
-    before = diagnosis.priors if diagnosis.prior_explains is None else diagnosis.prior_explains
+    before = diagnosis.differential_before
     return pd.DataFrame(
         [
             {"cause": c, "label": causes[c].label, "value": value[c], "value_before": before[c],
