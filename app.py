@@ -146,9 +146,10 @@ for problem in contradicted:
 st.query_params.from_dict(case_to_query(parse_case(raw, vocab, check_combinations=False)))
 
 triage = result.triage
-BANNER[triage.level](f"**Triage: {triage.label}.** {triage.action}")
-for flag in triage.red_flags:
-    st.markdown(f"- **{flag.level.replace('_', ' ')}**: {flag.message} _({'; '.join(flag.source)})_")
+BANNER[triage.level](f"**Triage: {triage.label}.** {triage.clinician_action}")
+for flag in triage.reasons:  # red flags first (most urgent first), then the routine actions
+    urgency = f"**{flag.level.replace('_', ' ')}**: " if flag in triage.red_flags else ""
+    st.markdown(f"- {urgency}{flag.clinician} _({'; '.join(flag.source)})_")
 
 left, right = st.columns([2, 3])
 with left:
@@ -309,5 +310,5 @@ with st.expander("Priors: the numbers behind the model, and what if"):
 
 st.download_button("Download case and result (JSON)", json.dumps(diagnosis_record(result), indent=1),
                    file_name="pcb-case.json", mime="application/json")  # fmt: skip
-st.download_button("Download a readable summary", diagnosis_text(result, model.knowledge),
+st.download_button("Download a summary in plain words, for the patient", diagnosis_text(result, model.knowledge),
                    file_name="pcb-case.txt", mime="text/plain")  # fmt: skip

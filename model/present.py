@@ -57,10 +57,10 @@ def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None
     cause produced it)), ``posteriors`` (cause id to P(present)), ``priors`` and ``prior_explains``
     (the same given the context and the presenting answer alone; the ``explains`` keys are null for
     a case that does not present), ``no_cause_found`` (P(no modelled cause present)), ``triage``
-    (``level``, ``label``, ``action``, ``reasons``, ``advice``), ``red_flags`` (each with ``id``,
-    ``message``, ``level``, ``source``) and ``case`` (the case as understood); with ``intervals``
-    (from `model.uncertainty.posterior_intervals`), also ``intervals`` (cause id to ``low``,
-    ``median``, ``high`` and ``level``).
+    (``level``, ``label``, ``action`` and ``clinician_action``, ``reasons``, ``advice``), ``red_flags``
+    (each with ``id``, ``message``, ``clinician``, ``level``, ``source``) and ``case`` (the case as
+    understood); with ``intervals`` (from `model.uncertainty.posterior_intervals`), also
+    ``intervals`` (cause id to ``low``, ``median``, ``high`` and ``level``).
     """
     triage = diagnosis.triage
     extra = {}
@@ -92,6 +92,7 @@ def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None
             "level": triage.level,
             "label": triage.label,
             "action": triage.action,
+            "clinician_action": triage.clinician_action,
             "reasons": [_flag_record(r) for r in triage.reasons],
             "advice": list(triage.advice),
         },
@@ -101,11 +102,19 @@ def diagnosis_record(diagnosis: Diagnosis, intervals: pd.DataFrame | None = None
 
 
 def _flag_record(flag: RedFlag) -> dict[str, Any]:
-    return {"id": flag.id, "level": flag.level, "message": flag.message, "source": list(flag.source)}
+    return {
+        "id": flag.id,
+        "level": flag.level,
+        "message": flag.message,
+        "clinician": flag.clinician,
+        "source": list(flag.source),
+    }
 
 
 def triage_text(triage: Triage) -> str:
-    """Return the triage as lines a person reads first: level, action, each red flag, advice.
+    """Return the triage in the words written for the person with the bleeding: level, action, advice.
+
+    The app shows the clinician's words (``clinician_action``, each reason's ``clinician``).
 
     Examples
     --------

@@ -1,14 +1,15 @@
 """Read and check the red-flag rules and triage levels in ``priors/red_flags.yaml``.
 
 This module owns the *policy* of the safety layer as data: the ordered triage levels, each rule's
-condition, level, message and guideline source, the baseline level, the reassurance pathway and
-the advice people can read. Evaluating the rules for a case is `model.triage`'s job.
+condition, level, messages (one for the person with the bleeding, one for the clinician) and
+guideline source, the baseline level, the reassurance pathway and the advice people can read.
+Evaluating the rules for a case is `model.triage`'s job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,12 @@ LEVELS = ("emergency", "urgent", "suspected_cancer", "soon", "routine", "self_ca
 
 @dataclass(frozen=True)
 class Level:
-    """A triage level: how urgent, in words a person can act on."""
+    """A triage level: how urgent, with the action in words for the person and for the clinician."""
 
     id: str
     label: str
     action: str
+    clinician: str
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,12 @@ class Rule:
     """One red-flag (or reassurance) rule.
 
     It fires when every entry of ``when`` holds, or, for a probability rule, when the model's
-    probability of ``cause`` reaches ``at_least``. A reassurance entry also lists ``benign_yes``,
-    the only findings that may be answered "yes" while it holds: any other "yes" points to a cause
-    that needs treatment or follow-up.
+    probability of ``cause`` reaches ``at_least``. A rule with ``unless`` does not fire when every
+    entry of it holds: the guideline's work-up is complete and another pathway takes over. Its
+    entries are all "no" answers, so a "yes" can never stop a rule from firing. A reassurance entry
+    also lists ``benign_yes``, the only findings that may be answered "yes" while it holds: any
+    other "yes" points to a cause that needs treatment or follow-up. ``message`` is written for the
+    person with the bleeding, ``clinician`` for the clinician.
     """
 
     id: str
@@ -47,6 +52,8 @@ class Rule:
     at_least: float | None = None
     benign_yes: tuple[str, ...] = ()
     combine_at_most: int = 0
+    clinician: str = ""
+    unless: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class RedFlagPolicy:
     reassurance: tuple[Rule, ...]
     baseline: str
     baseline_reason: str
+    baseline_clinician: str
     baseline_source: tuple[str, ...]
     advice: Mapping[str, tuple[str, ...]]
 
@@ -93,6 +101,7 @@ def _rule(
         "message": required_text(entry, "message", display, where),
         "source": _sources(entry.get("source"), sources, display, where),
         "locator": required_text(entry, "locator", display, where),
+        "clinician": required_text(entry, "clinician", display, where),
     }
     if "probability" in entry:
         prob = entry["probability"]
@@ -111,7 +120,10 @@ def _rule(
     benign = entry.get("benign_yes") or []
     if not isinstance(benign, list) or any(f not in vocabulary.findings for f in benign):
         raise KnowledgeError(display, where, "benign_yes", "must list finding ids")
-    return Rule(**common, when=when, benign_yes=tuple(benign))
+    unless = parse_condition(entry.get("unless") or {}, {}, vocabulary.findings, display, where)
+    if any(states != ("no",) for states in unless.values()):
+        raise KnowledgeError(display, where, "unless", 'may only list findings answered "no"')
+    return Rule(**common, when=when, benign_yes=tuple(benign), unless=unless)
 
 
 def load_policy(
@@ -135,6 +147,7 @@ def load_policy(
             lid,
             required_text(e, "label", display, f"level '{lid}'"),
             required_text(e, "action", display, f"level '{lid}'"),
+            required_text(e, "clinician", display, f"level '{lid}'"),
         )
         for lid, e in levels_raw.items()
     }
@@ -164,6 +177,7 @@ def load_policy(
         reassurance=reassurance,
         baseline=baseline,
         baseline_reason=required_text(raw, "baseline_reason", display, "baseline"),
+        baseline_clinician=required_text(raw, "baseline_clinician", display, "baseline"),
         baseline_source=_sources(raw.get("baseline_source"), sources, display, "baseline"),
         advice={k: tuple(" ".join(s.split()) for s in v) for k, v in advice.items()},
     )

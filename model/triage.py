@@ -6,6 +6,8 @@ probability of a cause, given the context and ANY combination of up to ``combine
 "yes" answers the cause can produce, reaches its threshold. Adding a "yes" only adds combinations,
 and a "no" is never used, so no answer can lower the signal: a benign finding that explains the
 bleeding, or a reassuring test, can never silence a red flag that the rest of the case raised.
+A rule on answers stops firing only through its ``unless``, a completed work-up stated by its
+guideline, made of "no" answers alone.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ PosteriorsOf = Callable[[str, Sequence[Mapping[str, str]]], Sequence[float]]
 
 @dataclass(frozen=True)
 class RedFlag:
-    """A rule that fired: what it means for the person, how urgent, and the guidance behind it."""
+    """A rule that fired: what it means, for the person and for the clinician, and the guidance behind it."""
 
     id: str
     level: str
     message: str
     source: tuple[str, ...]
     locator: str
+    clinician: str
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,11 @@ class Triage:
     Attributes
     ----------
     level : str
-        One of ``emergency``, ``urgent``, ``soon``, ``routine``, ``self_care``.
+        One of ``emergency``, ``urgent``, ``suspected_cancer``, ``soon``, ``routine``, ``self_care``.
     label, action : str
-        The level in words, and what to do.
+        The level in words, and what to do, addressed to the person with the bleeding.
+    clinician_action : str
+        What to do, addressed to the clinician.
     reasons : tuple[RedFlag, ...]
         Every rule that fired (red flags and routine reasons), most urgent first; or the baseline
         or reassurance reason when none did.
@@ -56,6 +61,7 @@ class Triage:
     level: str
     label: str
     action: str
+    clinician_action: str
     reasons: tuple[RedFlag, ...]
     red_flags: tuple[RedFlag, ...]
     advice: tuple[str, ...]
@@ -135,10 +141,23 @@ def reassures(rule: Rule, case: Case) -> bool:
     return condition_holds(rule.when, case.evidence()) and not pointing
 
 
+def fires(rule: Rule, evidence: Mapping[str, str]) -> bool:
+    """Whether a rule on answers fires: its condition holds and its ``unless`` work-up is not complete.
+
+    Examples
+    --------
+    >>> rule = Rule("r", "soon", "", (), "", {"recurrent": ("yes",)}, unless={"test_hpv": ("no",)})
+    >>> fires(rule, {"recurrent": "yes"}), fires(rule, {"recurrent": "yes", "test_hpv": "no"})
+    (True, False)
+    """
+    completed = bool(rule.unless) and condition_holds(rule.unless, evidence)
+    return condition_holds(rule.when, evidence) and not completed
+
+
 def _flag(rule: Rule, sources: Mapping[str, Source], detail: str = "") -> RedFlag:
     citations = tuple(sources[key].citation() for key in rule.source)
-    message = f"{rule.message} {detail}".strip()
-    return RedFlag(rule.id, rule.level, message, citations, rule.locator)
+    message, clinician = (f"{text} {detail}".strip() for text in (rule.message, rule.clinician))
+    return RedFlag(rule.id, rule.level, message, citations, rule.locator, clinician)
 
 
 def pointing_findings(knowledge: Knowledge, cause: str) -> frozenset[str]:
@@ -179,7 +198,7 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
     fired: list[tuple[Rule, str]] = []
     for rule in policy.rules:
         if rule.cause is None:
-            if condition_holds(rule.when, case.evidence()):
+            if fires(rule, case.evidence()):
                 fired.append((rule, ""))
             continue
         pointing = pointing_findings(knowledge, rule.cause)
@@ -202,9 +221,12 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
             level, reasons = reassured[0].level, (_flag(reassured[0], sources),)
         else:
             baseline = Rule(
-                "baseline", policy.baseline, policy.baseline_reason, policy.baseline_source, "", {}
-            )
+                "baseline", policy.baseline, policy.baseline_reason, policy.baseline_source, "", {},
+                clinician=policy.baseline_clinician,
+            )  # fmt: skip
             level, reasons = policy.baseline, (_flag(baseline, sources),)
     red_flags = tuple(r for r in reasons if policy.urgency(r.level) > policy.urgency("routine"))
     chosen = policy.levels[level]
-    return Triage(level, chosen.label, chosen.action, reasons, red_flags, policy.advice.get(level, ()))
+    return Triage(
+        level, chosen.label, chosen.action, chosen.clinician, reasons, red_flags, policy.advice.get(level, ())
+    )

@@ -20,7 +20,7 @@ def test_probabilities_read_as_people_quote_them(p, text):
     assert format_probability(p) == text
 
 
-def test_red_flags_are_listed_with_message_level_and_source(tiny_model):
+def test_red_flags_are_listed_with_both_messages_level_and_source(tiny_model):
     record = diagnosis_record(diagnose(tiny_model, {"context": {"age": "old"}, "findings": {"lesion": True}}))
     assert record["triage"]["level"] == "soon"
     flags = {flag["id"]: flag for flag in record["red_flags"]}
@@ -29,6 +29,7 @@ def test_red_flags_are_listed_with_message_level_and_source(tiny_model):
         "id": "lesion_seen",
         "level": "soon",
         "message": "A lesion was seen.",
+        "clinician": "For the clinician, a lesion was seen.",
         "source": [
             "Test fixture (2026). Made-up numbers for unit tests only. tests/data/tiny. tests/data/tiny/README"
         ],
@@ -42,7 +43,7 @@ def test_record_is_the_cli_json_contract(tiny_model):
         "no_cause_found", "triage", "red_flags", "case",
     }  # fmt: skip
     assert record["triage"]["level"] == "routine"
-    assert set(record["triage"]) == {"level", "label", "action", "reasons", "advice"}
+    assert set(record["triage"]) == {"level", "label", "action", "clinician_action", "reasons", "advice"}
     assert record["ranking"][0] == "infection"
     assert set(record["posteriors"]) == set(record["priors"]) == {"ectropion", "infection", "cancer"}
     json.dumps(record)
