@@ -146,7 +146,7 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
     >>> from model import build_model, diagnose
     >>> model = build_model()
     >>> print(diagnosis_text(diagnose(model, {}), model.knowledge))  # doctest: +ELLIPSIS
-    TRIAGE: BOOK A CHECK-UP. Book an appointment for an examination and tests.
+    TRIAGE: BOOK A CHECK-UP. Book an appointment with a GP, practice nurse or sexual-health clinic...
     ...
     """
     causes = knowledge.vocabulary.causes

@@ -55,7 +55,7 @@ class Triage:
     red_flags : tuple[RedFlag, ...]
         The fired rules more urgent than routine.
     advice : tuple[str, ...]
-        Advice a patient can read, for the self-care and routine levels.
+        Advice a patient can read, for the baseline and reassurance levels (when no rule fired).
     """
 
     level: str
@@ -227,6 +227,6 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
             level, reasons = policy.baseline, (_flag(baseline, sources),)
     red_flags = tuple(r for r in reasons if policy.urgency(r.level) > policy.urgency("routine"))
     chosen = policy.levels[level]
-    return Triage(
-        level, chosen.label, chosen.action, chosen.clinician, reasons, red_flags, policy.advice.get(level, ())
-    )
+    # The advice is written for a woman not yet examined; a fired rule brings its own next step.
+    advice = () if fired else policy.advice.get(level, ())
+    return Triage(level, chosen.label, chosen.action, chosen.clinician, reasons, red_flags, advice)

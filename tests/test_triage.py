@@ -119,22 +119,42 @@ def test_probabilities_never_silence_a_red_flag(rule):
     assert rule.id in {r.id for r in triage.reasons}
 
 
-def test_shipped_reassurance_needs_a_full_normal_work_up(shipped_model):
-    """A single PCB episode, normal cervix and negative co-test: no further investigation (Cancer Council
-    Australia NCSP guideline 2022)."""
+@pytest.mark.parametrize("unknown", ["test_hpv", "test_chlamydia", "test_gonorrhea", "exam_cervical_lesion"])
+def test_shipped_reassurance_needs_a_full_normal_work_up(shipped_model, unknown):
+    """A single PCB episode, normal cervix, negative co-test and STI tests: no further investigation
+    (Cancer Council Australia NCSP guideline 2022). An untested infection is not a negative test."""
     case = {
         "context": {"menopause": "pre", "pregnancy": "not_pregnant", "screening": "up_to_date_normal"},
         "findings": {"recurrent": False, "exam_cervical_lesion": False, "test_hpv": False,
-                     "test_cytology_abnormal": False},
+                     "test_cytology_abnormal": False, "test_chlamydia": False, "test_gonorrhea": False},
     }  # fmt: skip
     assert diagnose(shipped_model, case).triage.level == "self_care"
-    case["findings"].pop("test_hpv")
+    case["findings"].pop(unknown)
     assert diagnose(shipped_model, case).triage.level == "routine"
 
 
-def test_advice_is_given_for_self_care_and_routine_only(shipped_model):
+def test_advice_is_for_a_woman_not_yet_examined_only(shipped_model):
+    """The self-care and routine advice (lubricant, gentler sex, book an examination) never sits beside
+    a rule's own next step, such as 'no sex until treatment is finished' for a positive test."""
     assert diagnose(shipped_model, {}).triage.advice
     assert diagnose(shipped_model, {"findings": {"heavy": True}}).triage.advice == ()
+    assert diagnose(shipped_model, {"findings": {"test_chlamydia": True}}).triage.advice == ()
+
+
+def test_a_positive_hpv_test_with_bleeding_goes_to_colposcopy(shipped_model):
+    """NCSP 2022: a symptomatic woman with a positive HPV test is referred to colposcopy, whatever the
+    cytology; a single episode with a positive HPV test is never left at the baseline."""
+    case = {"findings": {"recurrent": False, "test_hpv": True, "test_cytology_abnormal": False}}
+    triage = diagnose(shipped_model, case).triage
+    assert triage.level == "soon" and "hpv_positive_with_bleeding" in {r.id for r in triage.red_flags}
+
+
+def test_pid_signs_in_pregnancy_are_managed_as_a_possible_ectopic_first(shipped_model):
+    """NICE NG126: pain with a positive pregnancy test needs immediate early-pregnancy referral, so the
+    PID action starts with a pregnancy test, never with antibiotics alone."""
+    case = {"findings": {"test_pregnancy": True, "exam_cervical_motion_tenderness": True}}
+    flags = {r.id: r for r in diagnose(shipped_model, case).triage.red_flags}
+    assert flags["suspected_pid"].clinician.startswith("Pregnancy test first")
 
 
 @st.composite
@@ -382,7 +402,7 @@ def test_the_signal_never_falls_when_a_yes_explains_the_others_away():
     ],
 )
 def test_a_suspected_cancer_sign_takes_the_suspected_cancer_pathway(shipped_model, case, rule):
-    """NICE NG12 1.5.5 and 1.5.7: a cervix consistent with cancer, or postmenopausal bleeding at 55 or
+    """NICE NG12 on cervical and endometrial cancer: a cervix consistent with cancer, or postmenopausal bleeding at 55 or
     over, means a suspected-cancer pathway referral, worded as such and more urgent than 'soon'."""
     triage = diagnose(shipped_model, case).triage
     assert triage.level == "suspected_cancer" and rule in {r.id for r in triage.red_flags}

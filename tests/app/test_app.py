@@ -76,7 +76,9 @@ def test_a_link_restores_its_case():
     assert at.selectbox(key="context:age_band").value == "55_plus"
     assert at.radio(key="finding:dryness").value == "yes"
     assert top_cause(at) == "atrophy"
-    assert "Triage: Urgent suspected-cancer referral" in banner(at)  # NICE NG12 1.5.7: 55 or over
+    assert "Triage: Urgent suspected-cancer referral" in banner(
+        at
+    )  # NICE NG12: postmenopausal bleeding at 55 or over
 
 
 def test_bad_query_parameters_give_a_message_and_keep_the_rest():
