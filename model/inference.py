@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pgmpy.inference import VariableElimination
-from pgmpy.models import DiscreteBayesianNetwork
 
 from model.case import Case, contradictions, parse_case
 from model.errors import CaseError
@@ -27,6 +26,10 @@ from model.knowledge import Knowledge, load_knowledge
 from model.network import NetworkTables, build_network, last_chain_node, link_node, network_tables
 from model.quickscore import EncodedCases, Queries, QuickscoreEngine
 from model.triage import Triage, assess_triage
+
+if TYPE_CHECKING:  # pgmpy takes seconds to import: it is loaded when the reference engine is first used
+    from pgmpy.inference import VariableElimination
+    from pgmpy.models import DiscreteBayesianNetwork
 
 ENGINES = ("fast", "pgmpy")
 
@@ -36,13 +39,25 @@ class DiagnosticModel:
     """A validated knowledge base and the network built from it.
 
     Build one with `build_model`. It is immutable and safe to share between threads and sessions.
+    The pgmpy network and its variable elimination are built from the same tables on first use,
+    so what needs only the fast engine (the command line, the app) never imports pgmpy.
     """
 
     knowledge: Knowledge
     tables: NetworkTables = field(repr=False)
-    network: DiscreteBayesianNetwork = field(repr=False)
-    engine: VariableElimination = field(repr=False)
     fast: QuickscoreEngine = field(repr=False)
+
+    @cached_property
+    def network(self) -> DiscreteBayesianNetwork:
+        """The pgmpy network, built from `tables` on first use."""
+        return build_network(self.knowledge, self.tables)
+
+    @cached_property
+    def engine(self) -> VariableElimination:
+        """The reference engine: pgmpy's variable elimination over `network`."""
+        from pgmpy.inference import VariableElimination
+
+        return VariableElimination(self.network)
 
     def parse(self, data: Any) -> Case:
         """Check raw case data (decoded JSON) against this model's vocabulary."""
@@ -141,8 +156,7 @@ def build_model(
     if overrides:
         kb = kb.with_overrides(overrides)
     tables = network_tables(kb)
-    network = build_network(kb, tables)
-    return DiagnosticModel(kb, tables, network, VariableElimination(network), fast_engine(kb, tables))
+    return DiagnosticModel(kb, tables, fast_engine(kb, tables))
 
 
 def fast_engine(kb: Knowledge, tables: NetworkTables) -> QuickscoreEngine:
