@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from model.case import Case
 from model.errors import ModelInputError
 from model.export import EXPORT_FORMATS, export_network
-from model.inference import DiagnosticModel, build_model, diagnose
+from model.inference import DiagnosticModel, PosteriorCache, build_model, diagnose
 from model.present import (
     calibration_text,
     diagnosis_record,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_BAD_INPUT = 2
+BATCH_LINES = 2000  # JSON lines answered per engine call: fast, and memory bounded for any file
 TABLE_FORMATS = (".csv", ".parquet")
 
 
@@ -130,13 +132,31 @@ def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         print(text, file=out)
         return 0
+    lines = [(n, line) for n, line in enumerate(_read_text(args.case).splitlines(), start=1) if line.strip()]
     status = 0
-    for number, line in enumerate(_read_text(args.case).splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{args.case}, line {number}"
+    for start in range(0, len(lines), BATCH_LINES):
+        status = max(status, _diagnose_lines(model, args.case, lines[start : start + BATCH_LINES], out, err))
+    return status
+
+
+def _diagnose_lines(
+    model: DiagnosticModel, path: str, lines: Sequence[tuple[int, str]], out: TextIO, err: TextIO
+) -> int:
+    """Diagnose numbered JSON lines, every triage included, from one engine call; print a result per line."""
+    parsed: list[Case | ModelInputError] = []
+    for number, line in lines:
         try:
-            record = diagnosis_record(diagnose(model, _read_json(line, where)))
+            parsed.append(model.parse(_read_json(line, f"{path}, line {number}")))
+        except ModelInputError as exc:
+            parsed.append(exc)
+    cache = PosteriorCache.for_cases(model, [case for case in parsed if isinstance(case, Case)])
+    status = 0
+    for (number, _), case in zip(lines, parsed, strict=True):
+        where = f"{path}, line {number}"
+        try:
+            if isinstance(case, ModelInputError):
+                raise case
+            record = diagnosis_record(diagnose(model, case, cache=cache))
         except ModelInputError as exc:
             message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
             print(f"error: {message}", file=err)
