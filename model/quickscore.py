@@ -38,6 +38,7 @@ ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
 TABULATE_LIMIT = 10_000_000  # elements of the per-context tables of P(context) and P(cause | context)
+PATHS_KEPT = 4096  # elimination orders remembered, one per pattern of positive findings and known context
 EPSILON = np.finfo(float).eps
 
 
@@ -191,6 +192,7 @@ class QuickscoreEngine:
         self._links = self._linked.any(axis=0).T.astype(float)  # (findings, causes): 1 where linked
         self._sizes = np.array([len(self.context_states[v]) for v in self.context])
         self._tabulated: tuple[np.ndarray, np.ndarray] | None = None  # filled on first use
+        self._paths: dict[tuple, list] = {}  # elimination orders found, by factor scopes and shapes
 
     # -- encoding -------------------------------------------------------------------------------
 
@@ -729,7 +731,11 @@ class QuickscoreEngine:
         merged = [np.ones(1)] * len(scopes)
         for operand, scope in zip(operands, subscripts, strict=True):
             merged[scopes.index(scope)] = merged[scopes.index(scope)] * operand
-        path = np.einsum_path(",".join(scopes) + "->Z", *merged, optimize="greedy")[0][1:]
+        key = (tuple(scopes), tuple(operand.shape for operand in merged))
+        if key not in self._paths:  # finding an order costs more than contracting along it
+            if len(self._paths) >= PATHS_KEPT:
+                self._paths.clear()
+            self._paths[key] = np.einsum_path(",".join(scopes) + "->Z", *merged, optimize="greedy")[0][1:]
         result = np.empty((draws * cases, len(clamp)))
         for k, row in enumerate(clamp):
             clamped = list(merged)
@@ -738,7 +744,7 @@ class QuickscoreEngine:
                 scope = scopes.index(subscripts[position[c]])
                 with np.errstate(divide="ignore", invalid="ignore"):
                     clamped[scope] = clamped[scope] * np.where(free > 0, target / free, 0.0)
-            result[:, k] = _contract(scopes, clamped, path, "Z")
+            result[:, k] = _contract(scopes, clamped, self._paths[key], "Z")
         return result.reshape(draws, cases, len(clamp))
 
     # -- shared pieces --------------------------------------------------------------------------
