@@ -681,7 +681,9 @@ class QuickscoreEngine:
         subscripts: list[str] = []
 
         def add(table: np.ndarray, variables: Sequence[str], causes: str = "", per_case: bool = False) -> int:
-            values, kept = self._slice(table, variables, context, known, per_case, len(causes))
+            return place(*self._slice(table, variables, context, known, per_case, len(causes)), causes)
+
+        def place(values: np.ndarray, kept: Sequence[str], causes: str = "") -> int:
             letters = causes + "".join(letter[v] for v in kept)
             order = sorted(range(len(letters)), key=letters.__getitem__)  # one spelling per factor scope
             values = values.reshape(draws * cases, *values.shape[2:]).transpose(0, *(1 + i for i in order))
@@ -697,18 +699,14 @@ class QuickscoreEngine:
             add(cpd[:, :, 0], [var]) if parent is None else add(cpd, [var, parent])
         position, swaps = {}, {}
         for c, cause in enumerate(self.causes):
-            variables = self._cause_vars[cause]
-            p = np.broadcast_to(
-                self.tables.cause_present[cause][:, None],
-                (draws, cases, *self.tables.cause_present[cause].shape[1:]),
-            )
-            g = p * t[:, :, c].reshape(draws, cases, *(1,) * len(variables))
+            p, kept = self._slice(self.tables.cause_present[cause], self._cause_vars[cause], context, known)
+            g = p * t[:, :, c].reshape(draws, cases, *(1,) * len(kept))
             h, zero = 1 - p, np.zeros_like(p)
             if c in cause_letter:
                 choices = [np.stack(pair, axis=2) for pair in ((h, g), (zero, g), (h, zero))]
             else:
                 choices = [h + g, g, h]
-            indices = [add(x, variables, cause_letter.get(c, ""), per_case=True) for x in choices]
+            indices = [place(x, kept, cause_letter.get(c, "")) for x in choices]
             position[c] = indices[0]
             swaps[c] = {PRESENT: operands[indices[1]], ABSENT: operands[indices[2]]}
             del operands[indices[0] + 1 :], subscripts[indices[0] + 1 :]
@@ -736,15 +734,24 @@ class QuickscoreEngine:
             if len(self._paths) >= PATHS_KEPT:
                 self._paths.clear()
             self._paths[key] = np.einsum_path(",".join(scopes) + "->Z", *merged, optimize="greedy")[0][1:]
+        # Queries that clamp one cause scale one factor: read them off the derivatives of P(evidence).
+        evidence, gradients = _contract(scopes, merged, self._paths[key], "Z", gradients=True)
         result = np.empty((draws * cases, len(clamp)))
         for k, row in enumerate(clamp):
-            clamped = list(merged)
+            clamped, touched = list(merged), set()
             for c in np.flatnonzero(row):
                 free, target = operands[position[c]], swaps[c][row[c]]
                 scope = scopes.index(subscripts[position[c]])
                 with np.errstate(divide="ignore", invalid="ignore"):
                     clamped[scope] = clamped[scope] * np.where(free > 0, target / free, 0.0)
-            result[:, k] = _contract(scopes, clamped, self._paths[key], "Z")
+                touched.add(scope)
+            if not touched:
+                result[:, k] = evidence
+            elif len(touched) == 1:
+                (scope,) = touched
+                result[:, k] = (gradients[scope] * clamped[scope]).reshape(draws * cases, -1).sum(axis=1)
+            else:
+                result[:, k] = _contract(scopes, clamped, self._paths[key], "Z")[0]
         return result.reshape(draws, cases, len(clamp))
 
     # -- shared pieces --------------------------------------------------------------------------
@@ -799,19 +806,54 @@ class QuickscoreEngine:
 
 
 def _contract(
-    subscripts: Sequence[str], operands: Sequence[np.ndarray], path: Sequence[tuple], output: str
-) -> np.ndarray:
+    subscripts: Sequence[str],
+    operands: Sequence[np.ndarray],
+    path: Sequence[tuple],
+    output: str,
+    gradients: bool = False,
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """Contract einsum operands along a path from `numpy.einsum_path`, one small einsum per step.
 
     The same path serves every query of `QuickscoreEngine._eliminate`; following it directly
     avoids `numpy.einsum` working the path out again on each call.
+
+    With ``gradients``, also return the derivative of each output element with respect to each
+    operand (shaped like the operand), by going back along the path (reverse-mode differentiation:
+    about twice the work of the contraction). Each operand appears once in the product, so the
+    result is linear in it: multiplying operand i elementwise by r gives ``sum(gradient_i * operand_i
+    * r)`` over every axis but the output's, without contracting again.
     """
-    subscripts, operands = list(subscripts), list(operands)
+    values = dict(enumerate(operands))
+    ids, subs = list(range(len(operands))), list(subscripts)
+    steps = []  # (ids taken, their subscripts, the subscript made, the id made)
     for step in path:
-        taken = [(subscripts.pop(i), operands.pop(i)) for i in sorted(step, reverse=True)]
-        rest = "".join(subscripts) + output
-        letters = "".join(dict.fromkeys("".join(sub for sub, _ in taken)))
+        taken = [(ids.pop(i), subs.pop(i)) for i in sorted(step, reverse=True)]
+        rest = "".join(subs) + output
+        letters = "".join(dict.fromkeys("".join(sub for _, sub in taken)))
         keep = "".join(letter for letter in letters if letter in rest)
-        operands.append(np.einsum(",".join(sub for sub, _ in taken) + "->" + keep, *(op for _, op in taken)))
-        subscripts.append(keep)
-    return np.einsum(",".join(subscripts) + "->" + output, *operands)
+        made = len(values)
+        values[made] = np.einsum(
+            ",".join(sub for _, sub in taken) + "->" + keep, *(values[i] for i, _ in taken)
+        )
+        steps.append(([i for i, _ in taken], [sub for _, sub in taken], keep, made))
+        ids.append(made)
+        subs.append(keep)
+    result = np.einsum(",".join(subs) + "->" + output, *(values[i] for i in ids))
+    if not gradients:
+        return result, None
+    found = {-1: np.ones_like(result)}  # every operand and intermediate is used exactly once
+    for taken, taken_subs, made_sub, made in reversed([*steps, (ids, subs, output, -1)]):
+        outer = found.pop(made)
+        for n, (i, sub) in enumerate(zip(taken, taken_subs, strict=True)):
+            others = [
+                (s, values[o]) for m, (o, s) in enumerate(zip(taken, taken_subs, strict=True)) if m != n
+            ]
+            seen = set(made_sub).union(*(s for s, _ in others))
+            wanted = "".join(letter for letter in sub if letter in seen)
+            part = np.einsum(
+                ",".join([made_sub, *(s for s, _ in others)]) + "->" + wanted, outer, *(v for _, v in others)
+            )
+            # along a letter only this operand had, the derivative is constant: broadcast it back
+            shape = [part.shape[wanted.index(letter)] if letter in seen else 1 for letter in sub]
+            found[i] = np.broadcast_to(part.reshape(shape), values[i].shape)
+    return result, [found[i] for i in range(len(operands))]
