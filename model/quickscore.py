@@ -32,7 +32,7 @@ from model.network import AXES, NetworkTables
 FREE, PRESENT, ABSENT = 0, 1, 2
 LOG_OF_ZERO = -1e300  # finite stand-in for log(0): sums stay defined and exp() of them is exactly 0
 PRECISION = 1e-10  # bound on a posterior's rounding error before a case is recomputed stably
-QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
+QUICKSCORE_MAX_POSITIVES = 3  # beyond this, with the complaint's tighter bound, cancellation is near certain
 ENUMERATE_MAX_CAUSES = 12  # linked causes beyond this are left to elimination
 ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations, per case
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
@@ -649,17 +649,20 @@ class QuickscoreEngine:
         with np.errstate(divide="ignore", invalid="ignore"):
             present = np.where(free > 0, p * t / free, 0.0)
             absent = np.where(free > 0, (1 - p) / free, 0.0)
-        result = np.empty((*weight.shape, len(clamp)))
-        index = np.arange(len(configs))  # configuration c has linked cause i present iff bit i of c is set
+        # Every query at once. Configuration i has linked cause b present iff bit b of i is set: a
+        # query keeps the configurations that agree with its clamps, and scales by the other causes'.
         bits = 1 << np.arange(len(linked))
-        for k, row in enumerate(clamp):
-            wanted_on, wanted_off = bits[row[linked] == PRESENT].sum(), bits[row[linked] == ABSENT].sum()
-            consistent = ((index & wanted_on) == wanted_on) & ((index & wanted_off) == 0)
-            factor = np.ones(weight.shape)
-            for c in np.flatnonzero((row != FREE) & others):
-                factor = factor * (present[..., c] if row[c] == PRESENT else absent[..., c])
-            result[..., k] = (terms @ consistent.astype(float)) * factor
-        return result
+        wanted_on, wanted_off = (clamp[:, linked] == PRESENT) @ bits, (clamp[:, linked] == ABSENT) @ bits
+        index = np.arange(len(configs))[:, None]
+        consistent = ((index & wanted_on) == wanted_on) & ((index & wanted_off) == 0)  # (configs, queries)
+        rest = clamp[:, others]  # (queries, other causes)
+        factor = np.where(
+            rest == PRESENT,
+            present[..., None, others],
+            np.where(rest == ABSENT, absent[..., None, others], 1.0),
+        ).prod(axis=-1)  # (draws, rows, queries)
+        # einsum, not @: BLAS threads on a matrix this size cost more than they save on a shared machine
+        return np.einsum("drc,cq->drq", terms, consistent.astype(float)) * factor
 
     def _eliminate(
         self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray

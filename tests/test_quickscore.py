@@ -138,6 +138,10 @@ def test_cancellation_is_detected_and_repaired(shipped_model, monkeypatch):
     np.testing.assert_allclose(
         posteriors_given(shipped_model, [evidence])[0], reference, rtol=0, atol=TOLERANCE
     )
+    monkeypatch.setattr(quickscore, "QUICKSCORE_MAX_POSITIVES", 99)  # try inclusion-exclusion first
+    np.testing.assert_allclose(
+        posteriors_given(shipped_model, [evidence])[0], reference, rtol=0, atol=TOLERANCE
+    )
     monkeypatch.setattr(quickscore, "PRECISION", np.inf)  # trust every inclusion-exclusion sum
     unguarded = posteriors_given(shipped_model, [evidence])[0]
     assert np.abs(unguarded - reference).max() > 10 * TOLERANCE
