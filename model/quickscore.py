@@ -32,7 +32,8 @@ from model.network import AXES, NetworkTables
 FREE, PRESENT, ABSENT = 0, 1, 2
 LOG_OF_ZERO = -1e300  # finite stand-in for log(0): sums stay defined and exp() of them is exactly 0
 PRECISION = 1e-10  # bound on a posterior's rounding error before a case is recomputed stably
-QUICKSCORE_MAX_POSITIVES = 3  # beyond this, with the complaint's tighter bound, cancellation is near certain
+QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
+TIGHT_MAX_POSITIVES = 3  # the same below `PRECISION` (the presenting complaint's two sums ask 2 / leak more)
 ENUMERATE_MAX_CAUSES = 12  # linked causes beyond this are left to elimination
 ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations, per case
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
@@ -340,7 +341,8 @@ class QuickscoreEngine:
         size = np.zeros_like(result)
         narrow = widths <= EXPAND_MAX_ROWS
         linked = ((cases.findings == 1).astype(float) @ self._links) > 0  # (cases, causes)
-        direct = positives > QUICKSCORE_MAX_POSITIVES  # inclusion-exclusion would surely cancel
+        limit = TIGHT_MAX_POSITIVES if precision < PRECISION else QUICKSCORE_MAX_POSITIVES
+        direct = positives > limit  # inclusion-exclusion would surely cancel
         for m in np.unique(positives[narrow & ~direct]):
             members = np.flatnonzero(narrow & ~direct & (positives == m))
             budget = max(1, WORK_BUDGET // ((2**m) * per_row * draws))  # expanded rows per chunk
