@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.contraction import Contraction
 from model.network import AXES, NetworkTables
 
 FREE, PRESENT, ABSENT = 0, 1, 2
@@ -39,7 +40,7 @@ ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
 TABULATE_LIMIT = 10_000_000  # elements of the per-context tables of P(context) and P(cause | context)
-PATHS_KEPT = 4096  # elimination orders remembered, one per pattern of positive findings and known context
+CONTRACTIONS_KEPT = 4096  # compiled sums kept, one per pattern of positive findings and known context
 EPSILON = np.finfo(float).eps
 
 
@@ -193,7 +194,7 @@ class QuickscoreEngine:
         self._links = self._linked.any(axis=0).T.astype(float)  # (findings, causes): 1 where linked
         self._sizes = np.array([len(self.context_states[v]) for v in self.context])
         self._tabulated: tuple[np.ndarray, np.ndarray] | None = None  # filled on first use
-        self._paths: dict[tuple, list] = {}  # elimination orders found, by factor scopes and shapes
+        self._contractions: dict[tuple, Contraction] = {}  # compiled sums, by factor scopes and shapes
 
     # -- encoding -------------------------------------------------------------------------------
 
@@ -637,17 +638,18 @@ class QuickscoreEngine:
         on, off = p[..., linked] * t[..., linked], 1 - p[..., linked]
         log_on, log_off = safe_log(on), safe_log(off)
         log_config = np.einsum("ck,drk->drc", configs, log_on - log_off) + log_off.sum(axis=-1)[..., None]
-        impossible = np.einsum("ck,drk->drc", configs, (on == 0).astype(float)) + np.einsum(
-            "ck,drk->drc", 1 - configs, (off == 0).astype(float)
-        )  # a cause of probability 0 (or 1) keeps its configurations at exactly 0
-        terms = np.where(
-            impossible > 0, 0.0, weight[..., None] * np.exp(log_config)
-        )  # (draws, rows, configs)
+        terms = weight[..., None] * np.exp(log_config)  # (draws, rows, configs)
+        if (on == 0).any() or (off == 0).any():  # a cause of probability 0 (or 1): exact zeros
+            impossible = np.einsum("ck,drk->drc", configs, (on == 0).astype(float)) + np.einsum(
+                "ck,drk->drc", 1 - configs, (off == 0).astype(float)
+            )
+            terms = np.where(impossible > 0, 0.0, terms)
         positive_rows = findings[owner] == 1  # cases may differ in which positive findings they have
         for j in np.flatnonzero(positive_rows.any(axis=0)):
             inhibition = np.exp(configs @ self._log_q[:, linked, j].T).T  # (draws, configs)
             yes = 1 - np.exp(log_yes_base[:, :, j])[..., None] * inhibition[:, None, :]
-            terms = terms * np.where(positive_rows[None, :, j, None], yes, 1.0)
+            every = positive_rows[:, j].all()
+            terms = terms * (yes if every else np.where(positive_rows[None, :, j, None], yes, 1.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             present = np.where(free > 0, p * t / free, 0.0)
             absent = np.where(free > 0, (1 - p) / free, 0.0)
@@ -735,12 +737,13 @@ class QuickscoreEngine:
         for operand, scope in zip(operands, subscripts, strict=True):
             merged[scopes.index(scope)] = merged[scopes.index(scope)] * operand
         key = (tuple(scopes), tuple(operand.shape for operand in merged))
-        if key not in self._paths:  # finding an order costs more than contracting along it
-            if len(self._paths) >= PATHS_KEPT:
-                self._paths.clear()
-            self._paths[key] = np.einsum_path(",".join(scopes) + "->Z", *merged, optimize="greedy")[0][1:]
+        if key not in self._contractions:  # finding an order costs more than contracting along it
+            if len(self._contractions) >= CONTRACTIONS_KEPT:
+                self._contractions.clear()
+            self._contractions[key] = Contraction(scopes, [m.shape for m in merged], "Z")
+        contraction = self._contractions[key]
         # Queries that clamp one cause scale one factor: read them off the derivatives of P(evidence).
-        evidence, gradients = _contract(scopes, merged, self._paths[key], "Z", gradients=True)
+        evidence, gradients = contraction.evaluate(merged, derivatives=True)
         result = np.empty((draws * cases, len(clamp)))
         for k, row in enumerate(clamp):
             clamped, touched = list(merged), set()
@@ -756,7 +759,7 @@ class QuickscoreEngine:
                 (scope,) = touched
                 result[:, k] = (gradients[scope] * clamped[scope]).reshape(draws * cases, -1).sum(axis=1)
             else:
-                result[:, k] = _contract(scopes, clamped, self._paths[key], "Z")[0]
+                result[:, k] = contraction.evaluate(clamped)[0]
         return result.reshape(draws, cases, len(clamp))
 
     # -- shared pieces --------------------------------------------------------------------------
@@ -808,57 +811,3 @@ class QuickscoreEngine:
         for v in kept:
             shape[self.context.index(v)] = len(self.context_states[v])
         return values.reshape(*values.shape[:3], *shape)
-
-
-def _contract(
-    subscripts: Sequence[str],
-    operands: Sequence[np.ndarray],
-    path: Sequence[tuple],
-    output: str,
-    gradients: bool = False,
-) -> tuple[np.ndarray, list[np.ndarray] | None]:
-    """Contract einsum operands along a path from `numpy.einsum_path`, one small einsum per step.
-
-    The same path serves every query of `QuickscoreEngine._eliminate`; following it directly
-    avoids `numpy.einsum` working the path out again on each call.
-
-    With ``gradients``, also return the derivative of each output element with respect to each
-    operand (shaped like the operand), by going back along the path (reverse-mode differentiation:
-    about twice the work of the contraction). Each operand appears once in the product, so the
-    result is linear in it: multiplying operand i elementwise by r gives ``sum(gradient_i * operand_i
-    * r)`` over every axis but the output's, without contracting again.
-    """
-    values = dict(enumerate(operands))
-    ids, subs = list(range(len(operands))), list(subscripts)
-    steps = []  # (ids taken, their subscripts, the subscript made, the id made)
-    for step in path:
-        taken = [(ids.pop(i), subs.pop(i)) for i in sorted(step, reverse=True)]
-        rest = "".join(subs) + output
-        letters = "".join(dict.fromkeys("".join(sub for _, sub in taken)))
-        keep = "".join(letter for letter in letters if letter in rest)
-        made = len(values)
-        values[made] = np.einsum(
-            ",".join(sub for _, sub in taken) + "->" + keep, *(values[i] for i, _ in taken)
-        )
-        steps.append(([i for i, _ in taken], [sub for _, sub in taken], keep, made))
-        ids.append(made)
-        subs.append(keep)
-    result = np.einsum(",".join(subs) + "->" + output, *(values[i] for i in ids))
-    if not gradients:
-        return result, None
-    found = {-1: np.ones_like(result)}  # every operand and intermediate is used exactly once
-    for taken, taken_subs, made_sub, made in reversed([*steps, (ids, subs, output, -1)]):
-        outer = found.pop(made)
-        for n, (i, sub) in enumerate(zip(taken, taken_subs, strict=True)):
-            others = [
-                (s, values[o]) for m, (o, s) in enumerate(zip(taken, taken_subs, strict=True)) if m != n
-            ]
-            seen = set(made_sub).union(*(s for s, _ in others))
-            wanted = "".join(letter for letter in sub if letter in seen)
-            part = np.einsum(
-                ",".join([made_sub, *(s for s, _ in others)]) + "->" + wanted, outer, *(v for _, v in others)
-            )
-            # along a letter only this operand had, the derivative is constant: broadcast it back
-            shape = [part.shape[wanted.index(letter)] if letter in seen else 1 for letter in sub]
-            found[i] = np.broadcast_to(part.reshape(shape), values[i].shape)
-    return result, [found[i] for i in range(len(operands))]
