@@ -26,6 +26,8 @@ asked (`model.stable_sums`).
 
 from __future__ import annotations
 
+from functools import reduce
+
 import numpy as np
 
 from model.query import ABSENT, PRESENT, safe_log
@@ -52,6 +54,11 @@ def rounding_bound(joint: np.ndarray, magnitude: np.ndarray, positives: np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         subsets = (2.0**positives)[None, :, None]
         return subsets * EPSILON * (magnitude + np.abs(joint / evidence) * evidence_size) / np.abs(evidence)
+
+
+def _product(factors: list[np.ndarray]) -> np.ndarray:
+    """Multiply arrays that broadcast together, smallest first: the full size is reached last."""
+    return reduce(np.multiply, sorted(factors, key=np.size), np.float64(1.0))
 
 
 class InclusionExclusion:
@@ -140,7 +147,7 @@ class InclusionExclusion:
             free.append(1 - p + p * tc)
             present.append(p * tc)
             absent.append(1 - p)
-            weight = weight * free[c]
+        weight = weight * _product(free)
         axes = tuple(range(3, 3 + len(self.context)))
         terms = np.empty((*weight.shape[:3], len(clamp)))
         marginals: dict[tuple, np.ndarray] = {}  # the weight summed onto one cause's parents
@@ -155,10 +162,10 @@ class InclusionExclusion:
                     ratio = np.where(free[c] > 0, present[c] / free[c], 0.0)
                 terms[..., k] = (marginals[keep] * ratio).sum(axis=axes)
                 continue
-            term = weight
+            ratios = []
             for c in clamped:
                 target = present[c] if row[c] == PRESENT else absent[c]
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    term = term * np.where(free[c] > 0, target / free[c], 0.0)
-            terms[..., k] = term.sum(axis=axes)
+                    ratios.append(np.where(free[c] > 0, target / free[c], 0.0))
+            terms[..., k] = (weight * _product(ratios)).sum(axis=axes)
         return np.einsum("s,dnsk->dnk", sign, terms), np.abs(terms).sum(axis=2)
