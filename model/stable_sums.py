@@ -25,7 +25,7 @@ import numpy as np
 
 from model.contraction import Contraction
 from model.network import AXES
-from model.query import ABSENT, PRESENT, safe_log
+from model.query import ABSENT, FREE, PRESENT, safe_log
 
 CONTRACTIONS_KEPT = 4096  # compiled sums kept, one per pattern of positive findings and known context
 
@@ -94,8 +94,12 @@ class StableSums:
             present[..., None, others],
             np.where(rest == ABSENT, absent[..., None, others], 1.0),
         ).prod(axis=-1)  # (draws, rows, queries)
-        # einsum, not @: BLAS threads on a matrix this size cost more than they save on a shared machine
-        return np.einsum("drc,cq->drq", terms, consistent.astype(float)) * factor
+        # A query that clamps no linked cause keeps every configuration. einsum, not @: BLAS threads
+        # on a matrix this size cost more than they save on a shared machine.
+        touches = (clamp[:, linked] != FREE).any(axis=1)
+        sums = np.repeat(terms.sum(axis=-1, keepdims=True), len(clamp), axis=-1)
+        sums[..., touches] = np.einsum("drc,cq->drq", terms, consistent[:, touches].astype(float))
+        return sums * factor
 
     def _eliminate(
         self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray
