@@ -171,11 +171,11 @@ class StableSums:
         for operand, scope in zip(operands, subscripts, strict=True):
             merged[scopes.index(scope)] = merged[scopes.index(scope)] * operand
         key = (tuple(scopes), tuple(operand.shape for operand in merged))
-        if key not in self._contractions:  # finding an order costs more than contracting along it
+        contraction = self._contractions.get(key)
+        if contraction is None:  # finding an order costs more than contracting along it
             if len(self._contractions) >= CONTRACTIONS_KEPT:
                 self._contractions.clear()
-            self._contractions[key] = Contraction(scopes, [m.shape for m in merged], "Z")
-        contraction = self._contractions[key]
+            contraction = self._contractions[key] = Contraction(scopes, [m.shape for m in merged], "Z")
         # Queries that clamp one cause scale one factor: read them off the derivatives of P(evidence).
         evidence, gradients = contraction.evaluate(merged, derivatives=True)
         result = np.empty((draws * cases, len(clamp)))
