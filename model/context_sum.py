@@ -10,7 +10,8 @@ context) are tabulated once over every configuration when that is small enough, 
 costs one lookup.
 
 `ContextSum` is a part of `QuickscoreEngine`: it reads the engine's ``tables``, ``context``,
-``context_states``, ``causes`` and ``_cause_vars``, and fills ``_tabulated`` on first use.
+``context_states``, ``causes``, ``_cause_vars`` and the stacked log inhibitors of the context, and
+fills ``_tabulated`` on first use.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class ContextSum:
     causes: tuple[str, ...]
     _cause_vars: dict[str, tuple[str, ...]]
     _tabulated: tuple[np.ndarray, np.ndarray] | None
+    _log_context_stacked: np.ndarray
+    _context_columns: list[int]
+    _context_offsets: np.ndarray
 
     def _expand(self, context: np.ndarray, rows: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
         """Expand cases into one row per configuration of their unknown context; ``rows`` slices one case.
@@ -60,6 +64,17 @@ class ContextSum:
                 blocks[n] = block[i * len(grid) : (i + 1) * len(grid)]
             counts[members] = len(grid)
         return np.concatenate(blocks), counts
+
+    def _context_log_inhibitors(self, context: np.ndarray) -> np.ndarray:
+        """Return sum over context variables of log(inhibitor of each finding at the row's state).
+
+        For rows with every context known; shape ``(draws, rows, findings)``. A context state that
+        is a noisy-OR parent of a finding (a pregnancy state of a pregnancy test) multiplies
+        P(finding = no) by its inhibitor, so the logs add. One gather serves every variable:
+        `_log_context_stacked` holds their tables end to end, after a column of zeros.
+        """
+        index = context[:, self._context_columns] + self._context_offsets  # (rows, variables)
+        return self._log_context_stacked[:, :, index].sum(axis=-1).transpose(0, 2, 1)
 
     def _width(self, known: np.ndarray) -> int:
         """Return the number of configurations of the unknown context variables."""

@@ -84,11 +84,8 @@ class InclusionExclusion:
         # What depends on the answers alone is computed per case, then spread to the case's rows.
         t = np.exp(np.einsum("nsf,dcf->dnsc", in_t, self._log_q))[:, owner]
         log_weight = np.einsum("nsf,df->dns", in_t, self._log_base)[:, owner]
-        for var, logs in self._log_context_q.items():
-            at_state = logs[:, :, context[:, self.context.index(var)]].transpose(
-                0, 2, 1
-            )  # (draws, rows, findings)
-            log_weight = log_weight + np.einsum("rsf,drf->drs", in_t[owner], at_state)
+        at_state = self._context_log_inhibitors(context)  # (draws, rows, findings)
+        log_weight = log_weight + np.einsum("rsf,drf->drs", in_t[owner], at_state)
         prior, p = self._context_terms(context)
         p = p[:, :, None, :]  # (draws, rows, 1, causes)
         free = 1 - p + p * t

@@ -153,6 +153,12 @@ class QuickscoreEngine(ContextSum, InclusionExclusion, StableSums):
         self._log_q = safe_log(tables.cause_inhibitor)
         self._log_base = np.log1p(-tables.finding_leak)
         self._log_context_q = {v: safe_log(a) for v, a in tables.context_inhibitor.items()}
+        # the same, end to end over every state of every such variable, to gather in one step
+        self._log_context_stacked = np.concatenate(
+            [np.zeros((tables.draws, len(self.findings), 1)), *self._log_context_q.values()], axis=2
+        )
+        self._context_columns = [self.context.index(v) for v in self._log_context_q]
+        self._context_offsets = 1 + np.cumsum([0, *(a.shape[2] for a in self._log_context_q.values())])[:-1]
         self._cause_vars = {c: tables.cause_parents[c] for c in self.causes}
         self._linked = tables.cause_inhibitor != 1.0  # (draws, causes, findings)
         self._links = self._linked.any(axis=0).T.astype(float)  # (findings, causes): 1 where linked

@@ -51,13 +51,9 @@ class StableSums:
         negatives = (findings == 0).astype(float)
         log_t = np.einsum("nf,dcf->dnc", negatives, self._log_q)[:, owner]  # (draws, rows, causes)
         log_base = np.einsum("nf,df->dn", negatives, self._log_base)[:, owner]
-        log_yes_base = np.broadcast_to(self._log_base[:, None, :], (*log_base.shape, len(self.findings)))
-        for var, logs in self._log_context_q.items():
-            at_state = logs[:, :, context[:, self.context.index(var)]].transpose(
-                0, 2, 1
-            )  # (draws, rows, findings)
-            log_base = log_base + np.einsum("rf,drf->dr", negatives[owner], at_state)
-            log_yes_base = log_yes_base + at_state
+        at_state = self._context_log_inhibitors(context)  # (draws, rows, findings)
+        log_base = log_base + np.einsum("rf,drf->dr", negatives[owner], at_state)
+        log_yes_base = self._log_base[:, None, :] + at_state
         prior, p = self._context_terms(context)
         t = np.exp(log_t)
         free = 1 - p + p * t
