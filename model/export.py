@@ -7,9 +7,10 @@ and, to rounding, the same posteriors.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pgmpy.models import DiscreteBayesianNetwork
-from pgmpy.readwrite import BIFWriter, XMLBIFWriter
+if TYPE_CHECKING:  # pgmpy takes seconds to import: only writing a file needs it
+    from pgmpy.models import DiscreteBayesianNetwork
 
 EXPORT_FORMATS = ("bif", "xmlbif")
 
@@ -47,6 +48,8 @@ def export_network(network: DiscreteBayesianNetwork, path: str | Path, fmt: str 
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown format '{fmt}'; use one of: {', '.join(EXPORT_FORMATS)}")
+    from pgmpy.readwrite import BIFWriter, XMLBIFWriter
+
     path = Path(path)
     writer = BIFWriter(network) if fmt == "bif" else XMLBIFWriter(network)
     writer.write(str(path))

@@ -14,19 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pgmpy.inference import VariableElimination
-from pgmpy.models import DiscreteBayesianNetwork
 
 from model.case import Case, contradictions, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
 from model.network import NetworkTables, build_network, last_chain_node, link_node, network_tables
 from model.quickscore import EncodedCases, Queries, QuickscoreEngine
-from model.triage import Triage, assess_triage
+from model.triage import Triage, assess_triage, evidence_weighed
+
+if TYPE_CHECKING:  # pgmpy takes seconds to import: it is loaded when the reference engine is first used
+    from pgmpy.inference import VariableElimination
+    from pgmpy.models import DiscreteBayesianNetwork
 
 ENGINES = ("fast", "pgmpy")
 
@@ -36,13 +39,25 @@ class DiagnosticModel:
     """A validated knowledge base and the network built from it.
 
     Build one with `build_model`. It is immutable and safe to share between threads and sessions.
+    The pgmpy network and its variable elimination are built from the same tables on first use,
+    so what needs only the fast engine (the command line, the app) never imports pgmpy.
     """
 
     knowledge: Knowledge
     tables: NetworkTables = field(repr=False)
-    network: DiscreteBayesianNetwork = field(repr=False)
-    engine: VariableElimination = field(repr=False)
     fast: QuickscoreEngine = field(repr=False)
+
+    @cached_property
+    def network(self) -> DiscreteBayesianNetwork:
+        """The pgmpy network, built from `tables` on first use."""
+        return build_network(self.knowledge, self.tables)
+
+    @cached_property
+    def engine(self) -> VariableElimination:
+        """The reference engine: pgmpy's variable elimination over `network`."""
+        from pgmpy.inference import VariableElimination
+
+        return VariableElimination(self.network)
 
     def parse(self, data: Any) -> Case:
         """Check raw case data (decoded JSON) against this model's vocabulary."""
@@ -141,8 +156,7 @@ def build_model(
     if overrides:
         kb = kb.with_overrides(overrides)
     tables = network_tables(kb)
-    network = build_network(kb, tables)
-    return DiagnosticModel(kb, tables, network, VariableElimination(network), fast_engine(kb, tables))
+    return DiagnosticModel(kb, tables, fast_engine(kb, tables))
 
 
 def fast_engine(kb: Knowledge, tables: NetworkTables) -> QuickscoreEngine:
@@ -296,7 +310,79 @@ def check_possible(model: DiagnosticModel, case: Case) -> None:
             )
 
 
-def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str = "fast") -> Diagnosis:
+class PosteriorCache:
+    """The fast engine's answers for evidence sets, kept by evidence, so that many sets cost one call.
+
+    A diagnosis needs the case's evidence, its baseline (`baseline_evidence`) and every evidence
+    set the triage's probability rules weigh (`model.triage.evidence_weighed`): a dozen or so sets,
+    each one small engine call if asked one at a time. `for_cases` gathers every set of many cases
+    and answers them in one vectorised call; `diagnose` with ``cache=`` then only looks them up.
+    Each answer is exactly what the engine gives for that set alone. Rebuilt per batch: it holds
+    the cases' evidence, which is never kept beyond the call that needs it.
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> cases = [model.parse({"findings": {"test_chlamydia": answer}}) for answer in (True, False)]
+    >>> cache = PosteriorCache.for_cases(model, cases)
+    >>> [diagnose(model, case, cache=cache).ranking[0] for case in cases]
+    ['chlamydia', 'ectropion']
+    """
+
+    def __init__(self, model: DiagnosticModel) -> None:
+        self.model = model
+        self._known: dict[tuple, tuple[np.ndarray, np.ndarray | None, float | None]] = {}
+
+    @classmethod
+    def for_cases(cls, model: DiagnosticModel, cases: Sequence[Case]) -> PosteriorCache:
+        """Return a cache holding everything `diagnose` asks about these cases, from one engine call."""
+        cache = cls(model)
+        evidences = []
+        for case in cases:
+            evidences += [case.evidence(), baseline_evidence(model, case)]
+            evidences += evidence_weighed(model.knowledge, case)
+        cache.add(evidences)
+        return cache
+
+    @staticmethod
+    def _key(evidence: Mapping[str, str]) -> tuple:
+        return tuple(sorted(evidence.items()))
+
+    def add(self, evidences: Sequence[Mapping[str, str]]) -> None:
+        """Compute, in one engine call, the evidence sets not yet known."""
+        missing = list({self._key(e): e for e in evidences if self._key(e) not in self._known}.values())
+        if not missing:
+            return
+        found = self.model.fast.explained(encode_evidence(self.model, missing))
+        for n, evidence in enumerate(missing):
+            presenting = bool(found.presenting[n])
+            self._known[self._key(evidence)] = (
+                found.posteriors[0, n],
+                found.explains[0, n] if presenting else None,
+                float(found.unexplained[0, n]) if presenting else None,
+            )
+
+    def answer(self, evidence: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+        """Return P(query | evidence) for the engine's queries, what explains the presentation, and the rest.
+
+        The last two are None for evidence that does not present with bleeding after sex.
+        """
+        self.add([evidence])
+        return self._known[self._key(evidence)]
+
+    def posteriors_of(self, cause: str, evidences: Sequence[Mapping[str, str]]) -> list[float]:
+        """P(cause present | evidence) for each evidence set: the callback the triage rules take."""
+        self.add(evidences)
+        column = self.model.fast.queries.index(cause)
+        return [float(self._known[self._key(e)][0][column]) for e in evidences]
+
+
+def diagnose(
+    model: DiagnosticModel,
+    case: Case | Mapping[str, Any],
+    engine: str = "fast",
+    cache: PosteriorCache | None = None,
+) -> Diagnosis:
     """Return posterior cause probabilities for a case.
 
     Parameters
@@ -309,6 +395,9 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
     engine : {"fast", "pgmpy"}
         The fast exact engine, or pgmpy's variable elimination (the reference, about 100 times
         slower); they agree to 1e-9.
+    cache : PosteriorCache, optional
+        The fast engine's answers, computed in advance for many cases (`PosteriorCache.for_cases`);
+        by default they are computed for this case alone.
 
     Returns
     -------
@@ -348,32 +437,18 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
             unexplained,
             reference_explains(model, baseline)[0],
         )
-    known: dict[tuple, np.ndarray] = {}
-
-    def key(seen: Mapping[str, str]) -> tuple:
-        return tuple(sorted(seen.items()))
-
-    def posteriors_of(cause: str, evidences: Sequence[Mapping[str, str]]) -> list[float]:
-        missing = list({key(e): e for e in evidences if key(e) not in known}.values())
-        if missing:  # one engine call for every combination a probability rule weighs
-            known.update(zip(map(key, missing), posteriors_given(model, missing), strict=True))
-        return [float(known[key(e)][queries.index(cause)]) for e in evidences]
-
-    baseline = baseline_evidence(model, case)
-    found = model.fast.explained(encode_evidence(model, [evidence, baseline]))
-    if np.isnan(found.posteriors[0, 0, 0]):
+    if cache is None:  # every set the case and its triage ask for, in one engine call
+        cache = PosteriorCache.for_cases(model, [case])
+    after, explains, unexplained = cache.answer(evidence)
+    if np.isnan(after[0]):
         check_possible(model, case)  # names the first answer that made the case impossible
-    known[key(evidence)] = found.posteriors[0, 0]
-    known[key(baseline)] = found.posteriors[0, 1]
+    before, prior_explains, _ = cache.answer(baseline_evidence(model, case))
+    triage = assess_triage(kb, case, cache.posteriors_of)
     queries = model.fast.queries
-    triage = assess_triage(kb, case, posteriors_of)
     causes = list(kb.vocabulary.causes)
-    after, before = found.posteriors[0, 0], found.posteriors[0, 1]
 
-    def by_cause(values: np.ndarray, n: int) -> dict[str, float] | None:
-        return (
-            {c: float(v) for c, v in zip(causes, values[0, n], strict=True)} if found.presenting[n] else None
-        )
+    def by_cause(values: np.ndarray | None) -> dict[str, float] | None:
+        return None if values is None else {c: float(v) for c, v in zip(causes, values, strict=True)}
 
     return Diagnosis(
         case,
@@ -381,9 +456,9 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
         {c: float(before[queries.index(c)]) for c in causes},
         float(after[queries.index("none")]),
         triage,
-        by_cause(found.explains, 0),
-        float(found.unexplained[0, 0]) if found.presenting[0] else None,
-        by_cause(found.explains, 1),
+        by_cause(explains),
+        unexplained,
+        by_cause(prior_explains),
     )
 
 

@@ -16,14 +16,16 @@ import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from model.checks import CHECKS
 from model.errors import KnowledgeError
 from model.parameter import Parameter
 from model.redflags import RedFlagPolicy, load_policy
 from model.vocabulary import Source, Vocabulary, load_sources, load_vocabulary
+
+if TYPE_CHECKING:  # pandas is slow to import and only this table needs it
+    import pandas as pd
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent.parent / "priors"
 PROVENANCE = (
@@ -161,6 +163,8 @@ class Knowledge:
 
     def parameter_frame(self) -> pd.DataFrame:
         """Return every parameter as a table: id, where it sits, value, uncertainty and source."""
+        import pandas as pd
+
         rows = [
             {
                 "id": p.id,

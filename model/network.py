@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pgmpy.factors.discrete import TabularCPD
-from pgmpy.models import DiscreteBayesianNetwork
-from scipy.special import expit
+
+if TYPE_CHECKING:  # pgmpy takes seconds to import; only building the pgmpy network needs it
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
 
 from model.checks import split_state, stratum_variable
 from model.knowledge import Knowledge
@@ -107,6 +109,21 @@ def finding_parents(kb: Knowledge, finding: str) -> list[str]:
     sources = {p.key["link_source"] for p in kb.table("finding_links") if p.key["finding"] == finding}
     nodes = {s.partition("=")[0] for s in sources}
     return [v for v in (*kb.vocabulary.context, *kb.vocabulary.causes) if v in nodes]
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """Return the logistic function 1 / (1 + exp(-x)), elementwise.
+
+    The formula `scipy.special.expit` evaluates, without importing SciPy, which would more than
+    double the command line's start-up; exp(-x) overflowing to infinity gives exactly 0.
+
+    Examples
+    --------
+    >>> expit(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
 def solve_intercepts(weights: np.ndarray, log_odds: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -325,6 +342,8 @@ def _binary(
     node: str, yes: np.ndarray, parents: Sequence[str], states: Mapping[str, Sequence[str]]
 ) -> TabularCPD:
     """Return a CPD with states no/yes from P(yes) over the parents' configurations."""
+    from pgmpy.factors.discrete import TabularCPD
+
     yes = np.asarray(yes, dtype=float).reshape(1, -1)
     return TabularCPD(
         node, 2, np.vstack([1 - yes, yes]), list(parents) or None, [len(states[v]) for v in parents] or None,
@@ -367,6 +386,8 @@ def last_chain_node(finding: str, causes: Sequence[str]) -> str:
 
 def _cpds(kb: Knowledge, tables: NetworkTables) -> list[TabularCPD]:
     """Return the pgmpy CPDs of the first draw of ``tables``."""
+    from pgmpy.factors.discrete import TabularCPD
+
     ctx = kb.vocabulary.context
     cpds = []
     for var in ctx.values():
@@ -429,6 +450,8 @@ def build_network(kb: Knowledge, tables: NetworkTables | None = None) -> Discret
     >>> net.get_cpds("chlamydia").state_names["chlamydia"]
     ['absent', 'present']
     """
+    from pgmpy.models import DiscreteBayesianNetwork
+
     cpds = _cpds(kb, tables if tables is not None else network_tables(kb))
     net = DiscreteBayesianNetwork()
     for cpd in cpds:

@@ -7,12 +7,10 @@ labelled and a probability is written the same way everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from model.calibration import Check
 from model.case import Case
 from model.evaluation import Outcome, summarise
 from model.explain import Contribution
@@ -21,6 +19,11 @@ from model.knowledge import Knowledge
 from model.network import cause_parents, finding_parents
 from model.questions import QuestionValue
 from model.triage import RedFlag, Triage
+
+if TYPE_CHECKING:  # pandas and SciPy's optimiser are slow to import: only the tables below need pandas
+    import pandas as pd
+
+    from model.calibration import Check
 
 SEEK_CARE = (
     "This is educational decision support, not a diagnosis. Bleeding after sex should be checked "
@@ -345,6 +348,8 @@ def differential_frame(diagnosis: Diagnosis, knowledge: Knowledge) -> pd.DataFra
     >>> bool(frame["value"].is_monotonic_decreasing)
     True
     """
+    import pandas as pd
+
     causes = knowledge.vocabulary.causes
     value = diagnosis.differential
     before = diagnosis.differential_before
@@ -360,6 +365,8 @@ def differential_frame(diagnosis: Diagnosis, knowledge: Knowledge) -> pd.DataFra
 
 def contributions_frame(steps: Sequence[Contribution], knowledge: Knowledge) -> pd.DataFrame:
     """Return per-answer contributions as a table with readable labels, in the order added."""
+    import pandas as pd
+
     findings = knowledge.vocabulary.findings
     return pd.DataFrame(
         [
@@ -387,6 +394,8 @@ def trajectory_frame(case: Case, rows: Sequence[Mapping[str, float]], knowledge:
     >>> list(frame.index), list(frame.columns)
     (['context only', 'Bleeding or spotting after sex: yes', 'Chlamydia test positive: yes'], ['Chlamydia'])
     """
+    import pandas as pd
+
     vocab = knowledge.vocabulary
     steps = [
         "context only",

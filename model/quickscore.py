@@ -10,6 +10,13 @@ Inclusion-exclusion alternates in sign, and with many positive findings its term
 far below their own size. The engine bounds the rounding error of every posterior from the terms
 themselves, and recomputes a case whose bound exceeds `PRECISION` by enumerating the causes linked
 to its positive findings instead: a sum of positive terms, exact to rounding, slower but stable.
+A case with more positive findings than inclusion-exclusion can afford goes there directly.
+
+This module encodes cases, splits off the presenting complaint and sends each case down one path;
+each path is a part with its own module and derivation: `model.context_sum` (known context
+indexed, unknown context expanded or broadcast), `model.inclusion_exclusion` (Quickscore and its
+rounding bound), `model.stable_sums` (enumeration and elimination, on `model.contraction`), with
+the queries in `model.query`.
 
 pgmpy's variable elimination (`model.inference`) stays the reference; the tests check this engine
 against it to 1e-9 on random contexts and evidence.
@@ -27,75 +34,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.network import AXES, NetworkTables
+from model.context_sum import ContextSum
+from model.contraction import Contraction
+from model.inclusion_exclusion import InclusionExclusion, rounding_bound
+from model.network import NetworkTables
+from model.query import (
+    ABSENT,
+    EVIDENCE,
+    FREE,
+    LOG_OF_ZERO,
+    NONE,
+    NONE_SERIOUS,
+    PRESENT,
+    Queries,
+    safe_log,
+    standard_queries,
+)
+from model.stable_sums import StableSums
 
-FREE, PRESENT, ABSENT = 0, 1, 2
-LOG_OF_ZERO = -1e300  # finite stand-in for log(0): sums stay defined and exp() of them is exactly 0
+__all__ = [
+    "ABSENT", "EVIDENCE", "FREE", "LOG_OF_ZERO", "NONE", "NONE_SERIOUS", "PRESENT", "EncodedCases",
+    "Explained", "Queries", "QuickscoreEngine", "safe_log", "standard_queries",
+]  # fmt: skip
 PRECISION = 1e-10  # bound on a posterior's rounding error before a case is recomputed stably
 QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
+TIGHT_MAX_POSITIVES = 3  # the same below `PRECISION` (the presenting complaint's two sums ask 2 / leak more)
 ENUMERATE_MAX_CAUSES = 12  # linked causes beyond this are left to elimination
 ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations, per case
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
-TABULATE_LIMIT = 10_000_000  # elements of the per-context tables of P(context) and P(cause | context)
-EPSILON = np.finfo(float).eps
-
-
-def safe_log(values: np.ndarray) -> np.ndarray:
-    """Return log(values), with `LOG_OF_ZERO` for zeros: a certain link keeps its terms at exactly 0.
-
-    Examples
-    --------
-    >>> np.exp(safe_log(np.array([0.0, 1.0]))).tolist()
-    [0.0, 1.0]
-    """
-    with np.errstate(divide="ignore"):
-        return np.where(values > 0, np.log(values), LOG_OF_ZERO)
-
-
-@dataclass(frozen=True)
-class Queries:
-    """Named joint events over the causes.
-
-    Attributes
-    ----------
-    names : tuple[str, ...]
-        One name per query.
-    clamp : numpy.ndarray
-        Shape ``(queries, causes)``: `FREE`, `PRESENT` or `ABSENT` for each cause.
-    """
-
-    names: tuple[str, ...]
-    clamp: np.ndarray
-
-    def index(self, name: str) -> int:
-        """Return the position of a named query."""
-        return self.names.index(name)
-
-
-EVIDENCE, NONE, NONE_SERIOUS = "evidence", "none", "none_serious"
-
-
-def standard_queries(causes: Sequence[str], serious: Sequence[str]) -> Queries:
-    """Return the queries a diagnosis needs.
-
-    ``evidence`` (nothing clamped: P(evidence)), each cause id (that cause present), ``none`` (every
-    cause absent) and ``none_serious`` (every serious cause absent).
-
-    Examples
-    --------
-    >>> q = standard_queries(["a", "b"], ["b"])
-    >>> q.names
-    ('evidence', 'a', 'b', 'none', 'none_serious')
-    >>> q.clamp.tolist()
-    [[0, 0], [1, 0], [0, 1], [2, 2], [0, 2]]
-    """
-    n = len(causes)
-    clamp = np.zeros((n + 3, n), dtype=np.int8)
-    clamp[1 : n + 1][np.arange(n), np.arange(n)] = PRESENT
-    clamp[n + 1] = ABSENT
-    clamp[n + 2, [causes.index(c) for c in serious]] = ABSENT
-    return Queries((EVIDENCE, *causes, NONE, NONE_SERIOUS), clamp)
 
 
 @dataclass(frozen=True)
@@ -143,7 +110,7 @@ class Explained:
     presenting: np.ndarray
 
 
-class QuickscoreEngine:
+class QuickscoreEngine(ContextSum, InclusionExclusion, StableSums):
     """Exact posteriors for many cases and parameter draws at once.
 
     Parameters
@@ -186,11 +153,18 @@ class QuickscoreEngine:
         self._log_q = safe_log(tables.cause_inhibitor)
         self._log_base = np.log1p(-tables.finding_leak)
         self._log_context_q = {v: safe_log(a) for v, a in tables.context_inhibitor.items()}
+        # the same, end to end over every state of every such variable, to gather in one step
+        self._log_context_stacked = np.concatenate(
+            [np.zeros((tables.draws, len(self.findings), 1)), *self._log_context_q.values()], axis=2
+        )
+        self._context_columns = [self.context.index(v) for v in self._log_context_q]
+        self._context_offsets = 1 + np.cumsum([0, *(a.shape[2] for a in self._log_context_q.values())])[:-1]
         self._cause_vars = {c: tables.cause_parents[c] for c in self.causes}
         self._linked = tables.cause_inhibitor != 1.0  # (draws, causes, findings)
         self._links = self._linked.any(axis=0).T.astype(float)  # (findings, causes): 1 where linked
         self._sizes = np.array([len(self.context_states[v]) for v in self.context])
         self._tabulated: tuple[np.ndarray, np.ndarray] | None = None  # filled on first use
+        self._contractions: dict[tuple, Contraction] = {}  # compiled sums, by factor scopes and shapes
 
     # -- encoding -------------------------------------------------------------------------------
 
@@ -338,7 +312,8 @@ class QuickscoreEngine:
         size = np.zeros_like(result)
         narrow = widths <= EXPAND_MAX_ROWS
         linked = ((cases.findings == 1).astype(float) @ self._links) > 0  # (cases, causes)
-        direct = positives > QUICKSCORE_MAX_POSITIVES  # inclusion-exclusion would surely cancel
+        limit = TIGHT_MAX_POSITIVES if precision < PRECISION else QUICKSCORE_MAX_POSITIVES
+        direct = positives > limit  # inclusion-exclusion would surely cancel
         for m in np.unique(positives[narrow & ~direct]):
             members = np.flatnonzero(narrow & ~direct & (positives == m))
             budget = max(1, WORK_BUDGET // ((2**m) * per_row * draws))  # expanded rows per chunk
@@ -360,11 +335,8 @@ class QuickscoreEngine:
                 result[:, chunk], size[:, chunk] = self._quickscore_wide(
                     cases.context[chunk], cases.findings[chunk], known, clamp
                 )
-        evidence, evidence_size = result[..., :1], size[..., :1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            subsets = (2.0**positives)[None, :, None]
-            bound = subsets * EPSILON * (size + np.abs(result / evidence) * evidence_size) / np.abs(evidence)
-        stable = np.all((bound <= precision) | (evidence_size == 0), axis=(0, 2))
+        bound = rounding_bound(result, size, positives)
+        stable = np.all((bound <= precision) | (size[..., :1] == 0), axis=(0, 2))
         by_linked: dict[tuple, list[int]] = defaultdict(list)
         for n in np.flatnonzero(~stable | direct):
             by_linked[tuple(np.flatnonzero(linked[n]))].append(n)
@@ -410,33 +382,6 @@ class QuickscoreEngine:
             yield members[start:stop], None
             start = stop
 
-    def _expand(self, context: np.ndarray, rows: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
-        """Expand cases into one row per configuration of their unknown context; ``rows`` slices one case.
-
-        Returns the rows, case after case, and how many rows each case has.
-        """
-        unknown = context < 0
-        codes = unknown @ (1 << np.arange(unknown.shape[1]))  # one integer per pattern of unknowns
-        patterns, which = np.unique(codes, return_inverse=True)
-        patterns = (patterns[:, None] >> np.arange(unknown.shape[1])) & 1
-        blocks = [None] * len(context)
-        counts = np.zeros(len(context), dtype=np.int64)
-        for p, pattern in enumerate(patterns):
-            free = np.flatnonzero(pattern)
-            sizes = [len(self.context_states[self.context[i]]) for i in free]
-            grid = (
-                np.indices(sizes).reshape(len(free), -1).T if len(free) else np.zeros((1, 0), dtype=np.int64)
-            )
-            if rows is not None:
-                grid = grid[rows[0] : rows[1]]
-            members = np.flatnonzero(which == p)
-            block = np.repeat(context[members], len(grid), axis=0)
-            block[:, free] = np.tile(grid, (len(members), 1))
-            for i, n in enumerate(members):
-                blocks[n] = block[i * len(grid) : (i + 1) * len(grid)]
-            counts[members] = len(grid)
-        return np.concatenate(blocks), counts
-
     def _draws(self, draws: slice) -> QuickscoreEngine:
         """Return the engine restricted to some draws of its tables."""
         tables = self.tables
@@ -458,354 +403,3 @@ class QuickscoreEngine:
         evidence = joint[..., :1]
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(evidence > 0, joint / evidence, np.nan)
-
-    # -- the two formulations -------------------------------------------------------------------
-
-    def _quickscore(
-        self, context: np.ndarray, owner: np.ndarray, findings: np.ndarray, clamp: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Inclusion-exclusion over the positive findings, for rows with every context variable known.
-
-        Row r belongs to case ``owner[r]``, whose answers are ``findings[owner[r]]``; the cases must
-        share their number of positive findings. Returns P(query and evidence and the row's context)
-        and the sum of the absolute values of its terms, for the rounding bound.
-        """
-        cases = len(findings)
-        m = int((findings[0] == 1).sum())
-        positives = np.argsort(findings != 1, axis=1, kind="stable")[:, :m]
-        subsets = (np.arange(2**m)[:, None] >> np.arange(m)) & 1  # (subsets, m)
-        sign = np.where(subsets.sum(axis=1) % 2, -1.0, 1.0)
-        one_hot = np.zeros((cases, m, len(self.findings)))
-        one_hot[np.arange(cases)[:, None], np.arange(m), positives] = 1.0
-        in_t = np.maximum((findings == 0)[:, None, :], np.einsum("sm,nmf->nsf", subsets, one_hot))
-        # What depends on the answers alone is computed per case, then spread to the case's rows.
-        t = np.exp(np.einsum("nsf,dcf->dnsc", in_t, self._log_q))[:, owner]
-        log_weight = np.einsum("nsf,df->dns", in_t, self._log_base)[:, owner]
-        for var, logs in self._log_context_q.items():
-            at_state = logs[:, :, context[:, self.context.index(var)]].transpose(
-                0, 2, 1
-            )  # (draws, rows, findings)
-            log_weight = log_weight + np.einsum("rsf,drf->drs", in_t[owner], at_state)
-        prior, p = self._context_terms(context)
-        p = p[:, :, None, :]  # (draws, rows, 1, causes)
-        free = 1 - p + p * t
-        weight = prior[:, :, None] * np.exp(log_weight) * free.prod(axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            present = np.where(free > 0, p * t / free, 0.0)
-            absent = np.where(free > 0, (1 - p) / free, 0.0)
-        terms = np.empty((*weight.shape, len(clamp)))
-        single = (clamp == PRESENT).sum(axis=1) == 1
-        single &= (clamp == ABSENT).sum(axis=1) == 0
-        free_query = ~clamp.any(axis=1)
-        terms[..., free_query] = weight[..., None]
-        terms[..., single] = weight[..., None] * present[..., np.argmax(clamp[single] == PRESENT, axis=1)]
-        other = ~(single | free_query)
-        if other.any():  # several causes clamped: products of ratios, through their logs
-            masks = [(clamp[other] == state).T.astype(float) for state in (PRESENT, ABSENT)]
-            ratios = (present, absent)
-            log_ratio = sum(safe_log(r) @ mask for r, mask in zip(ratios, masks, strict=True))
-            zero = sum((r == 0) @ mask for r, mask in zip(ratios, masks, strict=True)) > 0
-            terms[..., other] = np.where(zero, 0.0, weight[..., None] * np.exp(log_ratio))
-        return np.einsum("s,drsk->drk", sign, terms), np.abs(terms).sum(axis=2)
-
-    def _quickscore_wide(
-        self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Inclusion-exclusion for cases with much unknown context, summed over it by broadcasting.
-
-        The cases must share which context is known and their number of positive findings. Each
-        cause's factor is computed once over its own parents and broadcast over the rest of the
-        context, which beats expanding thousands of rows. Returns what `_quickscore` returns.
-        """
-        cases = len(context)
-        positives = np.argsort(findings != 1, axis=1, kind="stable")[:, : int((findings[0] == 1).sum())]
-        m = positives.shape[1]
-        subsets = (np.arange(2**m)[:, None] >> np.arange(m)) & 1  # (subsets, m)
-        sign = np.where(subsets.sum(axis=1) % 2, -1.0, 1.0)
-        one_hot = np.zeros((cases, m, len(self.findings)))
-        one_hot[np.arange(cases)[:, None], np.arange(m), positives] = 1.0
-        in_t = np.maximum((findings == 0)[:, None, :], np.einsum("sm,nmf->nsf", subsets, one_hot))
-        t = np.exp(np.einsum("nsf,dcf->dnsc", in_t, self._log_q))
-        extra = (1,) * len(self.context)
-        weight = np.exp(np.einsum("nsf,df->dns", in_t, self._log_base)).reshape(-1, cases, len(sign), *extra)
-        for var, logs in self._log_context_q.items():
-            factor = np.exp(np.einsum("nsf,dfx->dnsx", in_t, logs))
-            weight = weight * self._place(factor, [var], context, known, per_case=True)
-        for var, parent in self.tables.context_parent.items():
-            cpd = self.tables.context_cpd[var]
-            weight = weight * (
-                self._place(cpd[:, :, 0], [var], context, known) if parent is None
-                else self._place(cpd, [var, parent], context, known)
-            )  # fmt: skip
-        free, present, absent = [], [], []
-        for c, cause in enumerate(self.causes):
-            p = self._place(self.tables.cause_present[cause], self._cause_vars[cause], context, known)
-            tc = t[..., c].reshape(*t.shape[:3], *extra)
-            free.append(1 - p + p * tc)
-            present.append(p * tc)
-            absent.append(1 - p)
-            weight = weight * free[c]
-        axes = tuple(range(3, 3 + len(self.context)))
-        terms = np.empty((*weight.shape[:3], len(clamp)))
-        marginals: dict[tuple, np.ndarray] = {}  # the weight summed onto one cause's parents
-        for k, row in enumerate(clamp):
-            clamped = np.flatnonzero(row)
-            if len(clamped) == 1 and row[clamped[0]] == PRESENT:  # sum the rest first, then one small product
-                c = clamped[0]
-                keep = tuple(3 + self.context.index(v) for v in self._cause_vars[self.causes[c]])
-                if keep not in marginals:
-                    marginals[keep] = weight.sum(axis=tuple(a for a in axes if a not in keep), keepdims=True)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio = np.where(free[c] > 0, present[c] / free[c], 0.0)
-                terms[..., k] = (marginals[keep] * ratio).sum(axis=axes)
-                continue
-            term = weight
-            for c in clamped:
-                target = present[c] if row[c] == PRESENT else absent[c]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    term = term * np.where(free[c] > 0, target / free[c], 0.0)
-            terms[..., k] = term.sum(axis=axes)
-        return np.einsum("s,dnsk->dnk", sign, terms), np.abs(terms).sum(axis=2)
-
-    def _context_terms(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return P(context) and P(each cause present | context) for rows with every context known.
-
-        For one draw (or a few) both are tabulated once over every context configuration, so a
-        row costs one lookup; for many draws they are computed per row.
-        """
-        sizes = [len(self.context_states[v]) for v in self.context]
-        if (
-            self._tabulated is None
-            and self.tables.draws * int(np.prod(sizes)) * len(self.causes) <= TABULATE_LIMIT
-        ):
-            grid = np.indices(sizes).reshape(len(sizes), -1).T
-            self._tabulated = self._compute_context_terms(grid)
-        if self._tabulated is not None:
-            flat = np.ravel_multi_index(tuple(context.T), sizes)
-            return self._tabulated[0][:, flat], self._tabulated[1][:, flat]
-        return self._compute_context_terms(context)
-
-    def _compute_context_terms(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        prior = np.ones((self.tables.draws, len(context)))
-        for var, parent in self.tables.context_parent.items():
-            cpd = self.tables.context_cpd[var]
-            column = context[:, self.context.index(parent)] if parent else 0
-            prior = prior * cpd[:, context[:, self.context.index(var)], column]
-        return prior, np.stack([self._at_context(c, context) for c in self.causes], axis=-1)
-
-    def _at_context(self, cause: str, context: np.ndarray) -> np.ndarray:
-        """Return P(cause present) at each row's context, shape (draws, rows)."""
-        index = tuple(context[:, self.context.index(v)] for v in self._cause_vars[cause])
-        table = self.tables.cause_present[cause]
-        return table[(slice(None), *index)] if index else np.repeat(table[:, None], len(context), axis=1)
-
-    def _enumerate(
-        self,
-        context: np.ndarray,
-        owner: np.ndarray,
-        findings: np.ndarray,
-        linked: np.ndarray,
-        clamp: np.ndarray,
-    ) -> np.ndarray:
-        """Sum over the states of the causes linked to the positive findings, for rows with known context.
-
-        Every term is positive, so the result is exact to rounding whatever the number of positive
-        findings; the cost is exponential in the number of linked causes instead. Row r belongs to
-        case ``owner[r]``; the cases' positive findings must all link to exactly ``linked``.
-        """
-        configs = ((np.arange(2 ** len(linked))[:, None] >> np.arange(len(linked))) & 1).astype(float)
-        negatives = (findings == 0).astype(float)
-        log_t = np.einsum("nf,dcf->dnc", negatives, self._log_q)[:, owner]  # (draws, rows, causes)
-        log_base = np.einsum("nf,df->dn", negatives, self._log_base)[:, owner]
-        log_yes_base = np.broadcast_to(self._log_base[:, None, :], (*log_base.shape, len(self.findings)))
-        for var, logs in self._log_context_q.items():
-            at_state = logs[:, :, context[:, self.context.index(var)]].transpose(
-                0, 2, 1
-            )  # (draws, rows, findings)
-            log_base = log_base + np.einsum("rf,drf->dr", negatives[owner], at_state)
-            log_yes_base = log_yes_base + at_state
-        prior, p = self._context_terms(context)
-        t = np.exp(log_t)
-        free = 1 - p + p * t
-        others = np.ones(len(self.causes), dtype=bool)
-        others[linked] = False
-        weight = prior * np.exp(log_base) * free[..., others].prod(axis=-1)  # (draws, rows)
-        on, off = p[..., linked] * t[..., linked], 1 - p[..., linked]
-        log_on, log_off = safe_log(on), safe_log(off)
-        log_config = np.einsum("ck,drk->drc", configs, log_on - log_off) + log_off.sum(axis=-1)[..., None]
-        impossible = np.einsum("ck,drk->drc", configs, (on == 0).astype(float)) + np.einsum(
-            "ck,drk->drc", 1 - configs, (off == 0).astype(float)
-        )  # a cause of probability 0 (or 1) keeps its configurations at exactly 0
-        terms = np.where(
-            impossible > 0, 0.0, weight[..., None] * np.exp(log_config)
-        )  # (draws, rows, configs)
-        positive_rows = findings[owner] == 1  # cases may differ in which positive findings they have
-        for j in np.flatnonzero(positive_rows.any(axis=0)):
-            inhibition = np.exp(configs @ self._log_q[:, linked, j].T).T  # (draws, configs)
-            yes = 1 - np.exp(log_yes_base[:, :, j])[..., None] * inhibition[:, None, :]
-            terms = terms * np.where(positive_rows[None, :, j, None], yes, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            present = np.where(free > 0, p * t / free, 0.0)
-            absent = np.where(free > 0, (1 - p) / free, 0.0)
-        result = np.empty((*weight.shape, len(clamp)))
-        index = np.arange(len(configs))  # configuration c has linked cause i present iff bit i of c is set
-        bits = 1 << np.arange(len(linked))
-        for k, row in enumerate(clamp):
-            wanted_on, wanted_off = bits[row[linked] == PRESENT].sum(), bits[row[linked] == ABSENT].sum()
-            consistent = ((index & wanted_on) == wanted_on) & ((index & wanted_off) == 0)
-            factor = np.ones(weight.shape)
-            for c in np.flatnonzero((row != FREE) & others):
-                factor = factor * (present[..., c] if row[c] == PRESENT else absent[..., c])
-            result[..., k] = (terms @ consistent.astype(float)) * factor
-        return result
-
-    def _eliminate(
-        self, context: np.ndarray, findings: np.ndarray, known: np.ndarray, clamp: np.ndarray
-    ) -> np.ndarray:
-        """Sum out the causes linked to the positive findings, and the unknown context, by elimination.
-
-        Every term is positive, so the result is exact to rounding whatever the number of positive
-        findings. The cases must share their positive findings and which context is known; the sum
-        is one `numpy.einsum` per query, contracted in the order `numpy.einsum_path` finds.
-        """
-        draws, cases = self.tables.draws, len(context)
-        positive = np.flatnonzero(findings[0] == 1)
-        linked = np.flatnonzero(self._linked[:, :, positive].any(axis=(0, 2)))
-        negatives = (findings == 0).astype(float)
-        t = np.exp(np.einsum("nf,dcf->dnc", negatives, self._log_q))
-        letter = {v: AXES[i] for i, v in enumerate(self.context)}
-        cause_letter = {c: AXES[i].upper() for i, c in enumerate(linked)}  # batch axis: "Z"; causes < 26
-        operands: list[np.ndarray] = []
-        subscripts: list[str] = []
-
-        def add(table: np.ndarray, variables: Sequence[str], causes: str = "", per_case: bool = False) -> int:
-            values, kept = self._slice(table, variables, context, known, per_case, len(causes))
-            letters = causes + "".join(letter[v] for v in kept)
-            order = sorted(range(len(letters)), key=letters.__getitem__)  # one spelling per factor scope
-            values = values.reshape(draws * cases, *values.shape[2:]).transpose(0, *(1 + i for i in order))
-            operands.append(values)
-            subscripts.append("Z" + "".join(letters[i] for i in order))
-            return len(operands) - 1
-
-        add(np.exp(np.einsum("nf,df->dn", negatives, self._log_base)), [], per_case=True)
-        for var, logs in self._log_context_q.items():
-            add(np.exp(np.einsum("nf,dfx->dnx", negatives, logs)), [var], per_case=True)
-        for var, parent in self.tables.context_parent.items():
-            cpd = self.tables.context_cpd[var]
-            add(cpd[:, :, 0], [var]) if parent is None else add(cpd, [var, parent])
-        position, swaps = {}, {}
-        for c, cause in enumerate(self.causes):
-            variables = self._cause_vars[cause]
-            p = np.broadcast_to(
-                self.tables.cause_present[cause][:, None],
-                (draws, cases, *self.tables.cause_present[cause].shape[1:]),
-            )
-            g = p * t[:, :, c].reshape(draws, cases, *(1,) * len(variables))
-            h, zero = 1 - p, np.zeros_like(p)
-            if c in cause_letter:
-                choices = [np.stack(pair, axis=2) for pair in ((h, g), (zero, g), (h, zero))]
-            else:
-                choices = [h + g, g, h]
-            indices = [add(x, variables, cause_letter.get(c, ""), per_case=True) for x in choices]
-            position[c] = indices[0]
-            swaps[c] = {PRESENT: operands[indices[1]], ABSENT: operands[indices[2]]}
-            del operands[indices[0] + 1 :], subscripts[indices[0] + 1 :]
-        for j in positive:
-            causes = [c for c in linked if self._linked[:, c, j].any()]
-            inhibition = np.ones((draws,))
-            for c in causes:
-                pair = np.stack([np.ones(draws), np.exp(self._log_q[:, c, j])], axis=-1)
-                inhibition = inhibition[..., None] * pair.reshape(draws, *(1,) * (inhibition.ndim - 1), 2)
-            variables = list(self._log_context_q)
-            base = np.exp(self._log_base[:, j]).reshape(draws, *(1,) * len(causes))
-            for v in variables:
-                base = base[..., None] * np.exp(self._log_context_q[v][:, j]).reshape(
-                    draws, *(1,) * (base.ndim - 1), -1
-                )
-            yes = 1 - base * inhibition.reshape(*inhibition.shape, *(1,) * len(variables))
-            add(yes, variables, "".join(cause_letter[c] for c in causes))
-        # Factors over the same variables are multiplied first: fewer operands, far less einsum overhead.
-        scopes = list(dict.fromkeys(subscripts))
-        merged = [np.ones(1)] * len(scopes)
-        for operand, scope in zip(operands, subscripts, strict=True):
-            merged[scopes.index(scope)] = merged[scopes.index(scope)] * operand
-        path = np.einsum_path(",".join(scopes) + "->Z", *merged, optimize="greedy")[0][1:]
-        result = np.empty((draws * cases, len(clamp)))
-        for k, row in enumerate(clamp):
-            clamped = list(merged)
-            for c in np.flatnonzero(row):
-                free, target = operands[position[c]], swaps[c][row[c]]
-                scope = scopes.index(subscripts[position[c]])
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    clamped[scope] = clamped[scope] * np.where(free > 0, target / free, 0.0)
-            result[:, k] = _contract(scopes, clamped, path, "Z")
-        return result.reshape(draws, cases, len(clamp))
-
-    # -- shared pieces --------------------------------------------------------------------------
-
-    def _width(self, known: np.ndarray) -> int:
-        """Return the number of configurations of the unknown context variables."""
-        sizes = [len(self.context_states[v]) for v, k in zip(self.context, known, strict=True) if not k]
-        return int(np.prod(sizes))
-
-    def _slice(
-        self, table: np.ndarray, variables: Sequence[str], context: np.ndarray, known: np.ndarray,
-        per_case: bool = False, leading: int = 0,
-    ) -> tuple[np.ndarray, list[str]]:  # fmt: skip
-        """Index a table at each case's known context states.
-
-        ``table`` has shape ``(draws, [cases,] *leading axes, *variables)``. Returns an array of shape
-        ``(draws, cases, *leading axes, *unknown variables)`` and the unknown variables, in order.
-        """
-        cases = len(context)
-        values = table if per_case else table[:, None]
-        values = np.broadcast_to(values, (values.shape[0], cases, *values.shape[2:]))
-        kept = []
-        for offset, var in reversed(list(enumerate(variables))):
-            i = self.context.index(var)
-            axis = 2 + leading + offset
-            if known[i]:
-                index = context[:, i].reshape([1, cases] + [1] * (values.ndim - 2))
-                values = np.take_along_axis(values, index, axis=axis).squeeze(axis)
-            else:
-                kept.insert(0, var)
-        return values, kept
-
-    def _place(
-        self, table: np.ndarray, variables: Sequence[str], context: np.ndarray, known: np.ndarray,
-        per_case: bool = False,
-    ) -> np.ndarray:  # fmt: skip
-        """Index a table at each case's known states, laid out as ``(draws, cases, entries, *context)``.
-
-        ``table`` has shape ``(draws, [cases, entries,] *variables)``. Each context axis has the
-        variable's size if it is unknown and among ``variables``, else 1.
-        """
-        leading = 1 if per_case else 0
-        values, kept = self._slice(table, variables, context, known, per_case, leading)
-        if not per_case:
-            values = values[:, :, None]
-        order = np.argsort([self.context.index(v) for v in kept])
-        values = values.transpose(0, 1, 2, *(3 + order))
-        shape = [1] * len(self.context)
-        for v in kept:
-            shape[self.context.index(v)] = len(self.context_states[v])
-        return values.reshape(*values.shape[:3], *shape)
-
-
-def _contract(
-    subscripts: Sequence[str], operands: Sequence[np.ndarray], path: Sequence[tuple], output: str
-) -> np.ndarray:
-    """Contract einsum operands along a path from `numpy.einsum_path`, one small einsum per step.
-
-    The same path serves every query of `QuickscoreEngine._eliminate`; following it directly
-    avoids `numpy.einsum` working the path out again on each call.
-    """
-    subscripts, operands = list(subscripts), list(operands)
-    for step in path:
-        taken = [(subscripts.pop(i), operands.pop(i)) for i in sorted(step, reverse=True)]
-        rest = "".join(subscripts) + output
-        letters = "".join(dict.fromkeys("".join(sub for sub, _ in taken)))
-        keep = "".join(letter for letter in letters if letter in rest)
-        operands.append(np.einsum(",".join(sub for sub, _ in taken) + "->" + keep, *(op for _, op in taken)))
-        subscripts.append(keep)
-    return np.einsum(",".join(subscripts) + "->" + output, *operands)

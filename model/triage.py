@@ -230,3 +230,31 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
     # The advice is written for a woman not yet examined; a fired rule brings its own next step.
     advice = () if fired else policy.advice.get(level, ())
     return Triage(level, chosen.label, chosen.action, chosen.clinician, reasons, red_flags, advice)
+
+
+def evidence_weighed(knowledge: Knowledge, case: Case) -> list[Mapping[str, str]]:
+    """Return every evidence set whose posteriors `assess_triage` asks for, to answer them in advance.
+
+    Found by running the rules with a stand-in engine that records what it is asked, so it follows
+    the rules whatever they become. Batch diagnosis (`model.inference.PosteriorCache`) gathers
+    these sets for many cases and answers them all in one engine call; the triage itself is then
+    assessed as usual, and a set the rules ask for that is not among these is simply computed then.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> knowledge = load_knowledge()
+    >>> case = Case({"age_band": "45_54"}, {"postcoital_bleeding": True, "exam_cervical_lesion": True})
+    >>> {"age_band": "45_54", "postcoital_bleeding": "yes", "exam_cervical_lesion": "yes"} in (
+    ...     evidence_weighed(knowledge, case)
+    ... )
+    True
+    """
+    asked: list[Mapping[str, str]] = []
+
+    def record(cause: str, evidences: Sequence[Mapping[str, str]]) -> list[float]:
+        asked.extend(evidences)
+        return [0.0] * len(evidences)
+
+    assess_triage(knowledge, case, record)
+    return asked

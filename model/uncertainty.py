@@ -17,15 +17,17 @@ Draws are seeded: the same seed gives the same intervals.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from model.case import Case
 from model.inference import DiagnosticModel, check_possible, fast_engine, split_evidence
 from model.knowledge import TABLES, Knowledge
 from model.network import network_tables
+
+if TYPE_CHECKING:  # pandas is slow to import; the command line loads it only for --intervals
+    import pandas as pd
 
 DEFAULT_DRAWS = 2000
 DEFAULT_LEVEL = 0.9
@@ -114,6 +116,8 @@ def posterior_intervals(
     >>> bool(row.low <= row.posterior <= row.high)
     True
     """
+    import pandas as pd
+
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, not {level}")
     if not isinstance(case, Case):

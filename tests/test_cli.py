@@ -169,6 +169,20 @@ def test_python_dash_m_model_runs_as_a_program(tmp_path):
     assert "Traceback" not in bad.stderr and bad.stderr.startswith("error: -: not valid JSON")
 
 
+def test_diagnose_answers_without_importing_pgmpy_pandas_or_scipy(tmp_path):
+    """Tools call the CLI once per case: its start-up must not pay for what the fast engine never uses."""
+    case = write(tmp_path, "case.json", '{"findings": {"exam_contact_bleeding": true}}')
+    script = (
+        "import sys; from model.cli import main; status = main(['diagnose', sys.argv[1]]);"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pgmpy', 'pandas', 'scipy'}), status)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, case], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[] 0"
+
+
 def test_diagnose_with_intervals_adds_them_to_json_and_text(tmp_path):
     case = write(tmp_path, "case.json", json.dumps({"findings": {"test_chlamydia": True}}))
     status, out, _ = run("diagnose", case, "--intervals", "--draws", "200", "--seed", "3")

@@ -1,10 +1,15 @@
 import itertools
 import math
+import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model import CaseError, build_model, diagnose
-from model.inference import Diagnosis
+from model.inference import Diagnosis, PosteriorCache, posteriors_given
+from model.triage import assess_triage, evidence_weighed
+from tests.test_invariants import cases
 
 
 def reference_posterior(kb, evidence):
@@ -131,3 +136,51 @@ def test_overrides_change_the_answer(tiny_knowledge):
         {"findings": {"test_infection": True}},
     )
     assert tuned.posteriors["infection"] < base.posteriors["infection"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(cases(), min_size=1, max_size=6))
+def test_a_batch_gives_every_case_the_triage_and_posteriors_it_gets_alone(shipped_model, batch):
+    """Answering many cases' evidence sets in one engine call changes nothing about any case."""
+    model = shipped_model
+    parsed = []
+    for data in batch:
+        try:
+            parsed.append(model.parse(data))
+        except CaseError:
+            continue  # contradictory answers are refused before any engine is asked
+    cache = PosteriorCache.for_cases(model, parsed)
+    queries = model.fast.queries
+
+    def one_at_a_time(cause, evidences):
+        return [float(posteriors_given(model, [e])[0, queries.index(cause)]) for e in evidences]
+
+    for case in parsed:
+        try:
+            together = diagnose(model, case, cache=cache)
+        except CaseError as batched_error:
+            with pytest.raises(CaseError, match=re.escape(str(batched_error))):
+                diagnose(model, case)
+            continue
+        assert together.triage == assess_triage(model.knowledge, case, one_at_a_time)
+        alone = diagnose(model, case)
+        assert together.triage == alone.triage
+        assert together.posteriors == pytest.approx(alone.posteriors, abs=1e-12)
+        assert together.priors == pytest.approx(alone.priors, abs=1e-12)
+        assert (together.explains is None) == (alone.explains is None)
+        if together.explains is not None:
+            assert together.explains == pytest.approx(alone.explains, abs=1e-12)
+            assert together.unexplained == pytest.approx(alone.unexplained, abs=1e-12)
+
+
+def test_the_evidence_the_triage_weighs_is_answered_in_advance(shipped_model, monkeypatch):
+    """After `PosteriorCache.for_cases`, diagnosing the case (triage included) asks the engine nothing."""
+    case = shipped_model.parse(
+        {"context": {"age_band": "45_54"}, "findings": {"exam_cervical_lesion": True, "recurrent": True}}
+    )
+    assert len(evidence_weighed(shipped_model.knowledge, case)) > 1
+    cache = PosteriorCache.for_cases(shipped_model, [case])
+    calls = []
+    monkeypatch.setattr(shipped_model.fast, "explained", lambda *args, **kwargs: calls.append(args))
+    diagnose(shipped_model, case, cache=cache)
+    assert calls == []

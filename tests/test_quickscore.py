@@ -89,6 +89,22 @@ def test_many_positive_findings_stay_exact(shipped_model, evidence, positives):
     np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    evidence=evidence_sets(max_findings=0),
+    positives=st.lists(st.sampled_from(OTHER_FINDINGS), unique=True, min_size=8, max_size=12),
+)
+def test_eight_to_twelve_positives_with_the_complaint_stay_exact(shipped_model, evidence, positives):
+    """Every case presents: 8-12 more positive findings, each sum asked for 1e-10 * leak / 2."""
+    evidence.update({VOCAB.presenting: "yes", **dict.fromkeys(positives, "yes")})
+    assume(possible(shipped_model, evidence))
+    fast = posteriors_given(shipped_model, [evidence])[0]
+    np.testing.assert_allclose(fast, reference_row(shipped_model, evidence), rtol=0, atol=TOLERANCE)
+    explains, unexplained = reference_explains(shipped_model, evidence)
+    expected = np.append([explains[c] for c in VOCAB.causes], unexplained)
+    np.testing.assert_allclose(explained_row(shipped_model, evidence), expected, rtol=0, atol=TOLERANCE)
+
+
 def explained_row(model, evidence):
     """What explains the presenting finding, and the unexplained share, from the fast engine."""
     found = model.fast.explained(model.fast.encode(*_split(model, evidence)))
@@ -135,6 +151,10 @@ def test_cancellation_is_detected_and_repaired(shipped_model, monkeypatch):
         dict.fromkeys(["dysuria", "exam_polyp", "itching", "weight_loss", "faintness", "fever"], "yes")
     )
     reference = reference_row(shipped_model, evidence)
+    np.testing.assert_allclose(
+        posteriors_given(shipped_model, [evidence])[0], reference, rtol=0, atol=TOLERANCE
+    )
+    monkeypatch.setattr(quickscore, "QUICKSCORE_MAX_POSITIVES", 99)  # try inclusion-exclusion first
     np.testing.assert_allclose(
         posteriors_given(shipped_model, [evidence])[0], reference, rtol=0, atol=TOLERANCE
     )
