@@ -45,9 +45,10 @@ BANNER = {
 ANSWERS = {"yes": "Yes", "no": "No"}  # neither chosen: unknown
 PRESENTING_ANSWERS = {"yes": "Yes", "no": "No, the bleeding is at other times"}
 INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
-# Unknown-context configurations beyond which intervals and the next-question ranking, each summed
+# Unknown-context configurations beyond which the intervals and the next-question ranking, each summed
 # over all of them, would take seconds on every change: they then wait for more context or a request.
-CONTEXT_LIMIT = 100
+CONTEXT_LIMIT = 100  # intervals: 500 draws over each configuration
+QUESTIONS_CONTEXT_LIMIT = 1500  # age and one more item set: a few tenths of a second with several answers
 
 
 def priors_folder() -> str | None:
@@ -170,7 +171,9 @@ for line, references in red_flag_lines(triage, model.knowledge):
         for reference in references:
             st.text(reference)
 
-left, right = st.columns([2, 3])
+# Side by side when both fit (1400 px), stacked on a narrower screen instead of squeezing the chart.
+with st.container(horizontal=True, gap="small"):
+    left, right = st.container(width=360), st.container(width=540)
 with left:
     st.header("Findings")
     if vocab.presenting:
@@ -182,11 +185,12 @@ with left:
     first = ask_first(model.knowledge)
 
     def answer_controls(findings: list) -> None:
-        half = -(-len(findings) // 2)  # down the first column, then the second: reading and tab order agree
-        for column, part in zip(st.columns(2), (findings[:half], findings[half:]), strict=True):
-            for finding in part:
-                column.segmented_control(finding.label, list(ANSWERS), key=keys[finding.id], format_func=ANSWERS.get,
-                                     help=f"{finding.question} Leave both unselected when not known.")  # fmt: skip
+        # Controls of one width flow into as many columns as fit (two in the column),
+        # row by row, so reading order and keyboard order agree.
+        with st.container(horizontal=True, gap="medium"):
+            for finding in findings:
+                st.segmented_control(finding.label, list(ANSWERS), key=keys[finding.id], format_func=ANSWERS.get,
+                                     width=160, help=f"{finding.question} Leave both unselected when not known.")  # fmt: skip
 
     st.markdown("**Ask first**: an answer here can raise a red flag on its own")
     answer_controls([vocab.findings[f] for f in first])
@@ -217,8 +221,8 @@ with right:
         "where 90% of the resulting probabilities fall.",
     )  # fmt: skip
     unknown = ", ".join(v.label.lower() for v in vocab.context.values() if v.id not in result.case.context)
-    much_unknown = context_configurations(model, result.case) > CONTEXT_LIMIT
-    if show_intervals and much_unknown:
+    configurations = context_configurations(model, result.case)
+    if show_intervals and configurations > CONTEXT_LIMIT:
         st.info(f"Set more of the context to see the intervals (still unknown: {unknown}): with this much "
                 "unknown they take too long to recompute on every change.")  # fmt: skip
         show_intervals = False
@@ -248,7 +252,7 @@ with right:
         "Most useful for", TARGETS, horizontal=True, key="question_target",
         format_func={"differential": "the whole differential", "serious": "whether a serious cause is present"}.get,
     )  # fmt: skip
-    if much_unknown and not st.toggle("Rank them with this much of the context unknown (seconds per answer)",
+    if configurations > QUESTIONS_CONTEXT_LIMIT and not st.toggle("Rank them with this much of the context unknown (seconds per answer)",
                                       key="rank_anyway"):  # fmt: skip
         st.info(
             f"Set more of the context to rank the next questions on every change (still unknown: {unknown})."

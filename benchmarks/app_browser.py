@@ -8,10 +8,10 @@ free port, and measures what a person waits for:
 - *click to settled*: from pressing an answer to a settled page, over ``--answers`` answers, once
   with the context set (age, menopause, pregnancy, contraception in the link) and once with it unknown.
 
-A page is *settled* when the script has finished its rerun and the page has stopped changing: no
-DOM mutation and no long main-thread task (charts drawn on a canvas show up as long tasks) for
-``QUIET_MS``. The time reported runs to the last such change, so the quiet window itself is not
-counted. Run with ``python benchmarks/app_browser.py``.
+A page is *settled* when the script has finished its rerun, no grey placeholder is left in view,
+and the page has stopped changing: no DOM mutation and no long main-thread task (charts drawn on a
+canvas show up as long tasks) for ``QUIET_MS``. The time reported runs to the last such change,
+so the quiet window itself is not counted. Run with ``python benchmarks/app_browser.py``.
 """
 
 from __future__ import annotations
@@ -63,11 +63,16 @@ window.WebSocket = function (...args) {
 window.WebSocket.prototype = Socket.prototype;
 Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
 """
+# A grey placeholder stands in for an element until its code has loaded: visible ones are not settled.
 SETTLED = """([messages, quiet]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   const last = Math.max(window.__pcb.changed, window.__pcb.heard);
+  const waiting = [...document.querySelectorAll('[data-testid="stSkeleton"]')].some((e) => {
+    const box = e.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  });
   return app !== null && app.dataset.testScriptState === 'notRunning' && window.__pcb.messages > messages
-    && performance.now() - last > quiet;
+    && !waiting && performance.now() - last > quiet;
 }"""
 
 

@@ -45,14 +45,14 @@ def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -
         "sort": names,
         "title": None,
         "axis": {
-            "labelLimit": 240,
+            "labelLimit": 230,
             "labelFontWeight": {"expr": f"indexof({leading}, datum.value) >= 0 ? 'bold' : 'normal'"},
         },
     }
     x = {
         "field": "bar",
         "type": "quantitative",
-        "title": f"{title} (bold: the leading causes)",
+        "title": title,
         "scale": {"domain": [0, 1.35]},
         "axis": {"values": [0, 0.25, 0.5, 0.75, 1], "format": "%"},
     }
@@ -137,7 +137,7 @@ def explanation_spec(moved: pd.DataFrame) -> dict[str, Any]:
     x = {
         "field": "likelihood_ratio",
         "type": "quantitative",
-        "title": "Likelihood ratio: the odds multiplied by (right of 1: towards this cause)",
+        "title": "Odds multiplied by (log scale)",
         "scale": {"type": "log", "domain": [ticks[0], ticks[-1]]},
         "axis": {"values": ticks, "format": "~g"},
     }
