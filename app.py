@@ -239,7 +239,7 @@ with right:
         else "Not bleeding after sex: the chart shows which causes are present. "
     )
     st.caption(
-        "Bar: the chance now, written at its end"
+        "Bar: the chance now, written at its end (the three leading causes outlined)"
         + (" with the chance the cause is present beside it" if explaining and view == "explains" else "")
         + "; hollow diamond: before any answer but the presenting one"
         + ("; thin line: 90% credible interval over the uncertainty of the cited numbers" if show_intervals else "")

@@ -2,15 +2,15 @@
 
 Written as data rather than through Altair, whose schema validation cost a fifth of a second on
 every rerun; any Vega-Lite renderer (Streamlit, Altair's ``alt.Chart.from_dict``, a notebook) draws
-them. The order of the bars is written into each specification, so a browser that keeps the chart
-between reruns still redraws it in the order of the new answer. Every mark differs from the others
+them. A specification depends on what is shown, never on the case: the order of the bars comes
+from a ``rank`` column of the data, so the browser keeps its chart and swaps in the new rows on
+each answer (quick), and still redraws the bars in the new order. Every mark differs from the others
 in shape, not only in colour: a filled bar (now), a hollow diamond (before other answers), a thin
 line (credible interval).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -34,20 +34,17 @@ def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -
     >>> result = diagnose(model, {"findings": {"test_chlamydia": True}})
     >>> rows = differential_rows(result, model.knowledge, "explains")
     >>> spec = differential_spec(rows, "Chance it explains the bleeding")
-    >>> spec["layer"][0]["encoding"]["y"]["sort"][0]
-    'Chlamydia'
+    >>> spec["layer"][0]["encoding"]["y"]["sort"]
+    {'field': 'rank', 'op': 'min', 'order': 'ascending'}
+    >>> spec == differential_spec(rows.iloc[::-1], "Chance it explains the bleeding")
+    True
     """
-    names = list(rows["name"])
-    leading = json.dumps(list(rows.loc[rows["leading"], "name"]))
     y = {
         "field": "name",
         "type": "nominal",
-        "sort": names,
+        "sort": {"field": "rank", "op": "min", "order": "ascending"},
         "title": None,
-        "axis": {
-            "labelLimit": 230,
-            "labelFontWeight": {"expr": f"indexof({leading}, datum.value) >= 0 ? 'bold' : 'normal'"},
-        },
+        "axis": {"labelLimit": 230},
     }
     x = {
         "field": "bar",
@@ -71,8 +68,14 @@ def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -
     ]
     layers = [
         {
-            "mark": {"type": "bar", "height": 14},
-            "encoding": {"x": x, "y": y, "color": color, "tooltip": tooltip},
+            "mark": {"type": "bar", "height": 14, "strokeWidth": 1.5},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": color,
+                "stroke": {"condition": {"test": "datum.leading", "value": "black"}, "value": None},
+                "tooltip": tooltip,
+            },
         },
         {
             "transform": [
@@ -130,7 +133,7 @@ def explanation_spec(moved: pd.DataFrame) -> dict[str, Any]:
     y = {
         "field": "answer",
         "type": "nominal",
-        "sort": list(moved["answer"]),
+        "sort": {"field": "step", "op": "min", "order": "ascending"},
         "title": None,
         "axis": {"labelLimit": 320},
     }

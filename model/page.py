@@ -64,9 +64,9 @@ def differential_rows(diagnosis: Diagnosis, knowledge: Knowledge, by: str, top: 
     -------
     pandas.DataFrame
         `model.present.differential_frame`'s columns, plus ``bar`` and ``before`` (the drawn value,
-        now and before other answers), ``name`` (the label, with "(serious)" for a serious cause),
-        ``kind`` ("serious cause" or "other cause"), ``leading`` and ``text`` (the value written at
-        the end of the bar, with P(present) beside P(explains)).
+        now and before other answers), ``rank`` (0 for the first), ``name`` (the label, with
+        "(serious)" for a serious cause), ``kind`` ("serious cause" or "other cause"), ``leading``
+        and ``text`` (the value written at the end of the bar, with P(present) beside P(explains)).
 
     Examples
     --------
@@ -85,6 +85,7 @@ def differential_rows(diagnosis: Diagnosis, knowledge: Knowledge, by: str, top: 
     frame["bar"] = frame["value"] if explains else frame["posterior"]
     frame["before"] = frame["value_before"] if explains else frame["prior"]
     frame = frame.sort_values("bar", ascending=False, kind="stable").reset_index(drop=True)
+    frame["rank"] = frame.index
     frame["name"] = [
         f"{label} (serious)" if s else label for label, s in zip(frame.label, frame.serious, strict=True)
     ]
@@ -153,6 +154,7 @@ def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanat
     frame = contributions_frame(steps, knowledge)
     small = frame["log_odds"].abs() < NO_EFFECT
     moved = frame[~small].reset_index(drop=True)
+    moved["step"] = moved.index
     moved["text"] = [f"x{ratio:.3g}" for ratio in moved["likelihood_ratio"]]
     return Explanation(moved, tuple(frame.loc[small, "answer"]))
 

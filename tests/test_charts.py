@@ -16,7 +16,12 @@ def test_the_differential_spec_carries_its_order_and_distinct_marks(shipped_mode
     rows["low"], rows["high"] = rows["bar"] / 2, rows["bar"]
     spec = differential_spec(rows, "Chance it explains the bleeding", intervals=True)
     layers = spec["layer"]
-    assert layers[0]["encoding"]["y"]["sort"] == list(rows["name"])
+    assert layers[0]["encoding"]["y"]["sort"]["field"] == "rank" and list(rows["rank"]) == list(
+        range(len(rows))
+    )
+    other = differential_rows(diagnose(shipped_model, {}), shipped_model.knowledge, "explains")
+    other["low"], other["high"] = other["bar"] / 2, other["bar"]
+    assert differential_spec(other, "Chance it explains the bleeding", intervals=True) == spec  # data only
     marks = [layer["mark"]["type"] for layer in layers]
     assert marks == ["bar", "text", "point", "rule"]
     assert layers[2]["mark"]["shape"] == "diamond" and layers[2]["mark"]["filled"] is False
@@ -34,7 +39,7 @@ def test_the_explanation_spec_starts_bars_at_one_on_a_log_axis(shipped_model):
     assert encoding["x2"] == {"datum": 1} and encoding["x"]["scale"]["type"] == "log"
     ticks = encoding["x"]["axis"]["values"]
     assert ticks[0] <= moved["likelihood_ratio"].min() and ticks[-1] >= moved["likelihood_ratio"].max()
-    assert encoding["y"]["sort"] == list(moved["answer"])
+    assert encoding["y"]["sort"]["field"] == "step" and list(moved["step"]) == list(range(len(moved)))
 
 
 def test_the_trajectory_spec_tells_causes_apart_without_colour():
