@@ -11,24 +11,25 @@ import argparse
 import json
 import sys
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from model import CaseError, KnowledgeError, build_model, diagnose, load_knowledge
 from model.case import UNKNOWN, Case, case_from_query, case_to_query, parse_case
+from model.charts import differential_spec, explanation_spec, trajectory_spec
 from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory
 from model.inference import diagnose_readings
-from model.present import (
-    SEEK_CARE,
-    contributions_frame,
-    diagnosis_record,
-    diagnosis_text,
-    differential_frame,
-    format_probability,
-    network_dot,
-)  # fmt: skip
+from model.page import (
+    ask_first,
+    differential_alt,
+    differential_rows,
+    explanation,
+    question_rows,
+    reason_lines,
+    saved_case,
+)
+from model.present import SEEK_CARE, diagnosis_record, diagnosis_text, differential_frame, network_dot
 from model.questions import TARGETS, next_questions
 from model.uncertainty import context_configurations, posterior_intervals
 
@@ -41,10 +42,13 @@ BANNER = {
     "routine": st.info,
     "self_care": st.success,
 }
-ANSWERS = {UNKNOWN: "Unknown", "yes": "Yes", "no": "No"}
+ANSWERS = {"yes": "Yes", "no": "No"}  # neither chosen: unknown
 PRESENTING_ANSWERS = {"yes": "Yes", "no": "No, the bleeding is at other times"}
 INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
-INTERVAL_CONTEXT_LIMIT = 100  # unknown-context configurations beyond which intervals wait for more context
+# Unknown-context configurations beyond which the intervals and the next-question ranking, each summed
+# over all of them, would take seconds on every change: they then wait for more context or a request.
+CONTEXT_LIMIT = 100  # intervals: 500 draws over each configuration
+QUESTIONS_CONTEXT_LIMIT = 1500  # age and one more item set: a few tenths of a second with several answers
 
 
 def priors_folder() -> str | None:
@@ -90,8 +94,16 @@ keys = {**{v: f"context:{v}" for v in vocab.context}, **{f: f"finding:{f}" for f
 
 
 def load_case(case: Case) -> None:
+    """Replace the case in the form; messages about the case it replaces go with it."""
+    unknown = {
+        **{v: UNKNOWN for v in vocab.context},
+        **{f: None for f in vocab.findings},
+        vocab.presenting: "yes",
+    }
     for node, key in keys.items():
-        st.session_state[key] = case.evidence().get(node, "yes" if node == vocab.presenting else UNKNOWN)
+        st.session_state[key] = case.evidence().get(node, unknown[node])
+    for stale in ("upload_error", "link_problems", "explain_pinned"):
+        st.session_state.pop(stale, None)
 
 
 def reset() -> None:
@@ -99,13 +111,20 @@ def reset() -> None:
     st.query_params.clear()
 
 
+def pick_cause() -> None:
+    """Pinned when the user picks a cause other than the leading one; "Why" follows the lead otherwise."""
+    st.session_state["explain_pinned"] = st.session_state["explain"] != st.session_state.get(
+        "explain_leading"
+    )
+
+
 def load_upload() -> None:
     upload = st.session_state.get("upload")
     if upload is None:
         return
     try:
-        load_case(parse_case(json.loads(upload.getvalue().decode("utf-8")), vocab, check_combinations=False))
-        st.session_state.pop("upload_error", None)
+        data = saved_case(json.loads(upload.getvalue().decode("utf-8")))
+        load_case(parse_case(data, vocab, check_combinations=False))
     except (UnicodeDecodeError, json.JSONDecodeError):
         st.session_state["upload_error"] = "The file is not a JSON case file."
     except CaseError as exc:
@@ -138,7 +157,7 @@ with st.sidebar:
 raw = {
     "context": {v: st.session_state[keys[v]] for v in vocab.context if st.session_state[keys[v]] != UNKNOWN},
     "findings": {f: st.session_state[keys[f]] == "yes" for f in vocab.findings
-                 if st.session_state.get(keys[f], UNKNOWN) != UNKNOWN},
+                 if st.session_state.get(keys[f]) in ANSWERS},
 }  # fmt: skip
 result, contradicted = diagnose_readings(model, raw)
 for problem in contradicted:
@@ -147,11 +166,14 @@ st.query_params.from_dict(case_to_query(parse_case(raw, vocab, check_combination
 
 triage = result.triage
 BANNER[triage.level](f"**Triage: {triage.label}.** {triage.clinician_action}")
-for flag in triage.reasons:  # red flags first (most urgent first), then the routine actions
-    urgency = f"**{flag.level.replace('_', ' ')}**: " if flag in triage.red_flags else ""
-    st.markdown(f"- {urgency}{flag.clinician} _({'; '.join(flag.source)})_")
+for line, references, red in reason_lines(triage, model.knowledge):  # red flags first, then next steps
+    with st.expander(line, icon=":material/flag:" if red else ":material/arrow_forward:"):
+        for reference in references:
+            st.text(reference)
 
-left, right = st.columns([2, 3])
+# Side by side when both fit (1400 px), stacked on a narrower screen instead of squeezing the chart.
+with st.container(horizontal=True, gap="small"):
+    left, right = st.container(width=360), st.container(width=540)
 with left:
     st.header("Findings")
     if vocab.presenting:
@@ -160,19 +182,27 @@ with left:
                  format_func=PRESENTING_ANSWERS.get,
                  help="The model explains bleeding after sex. Answer no to use it for bleeding at other "
                  "times, such as after the menopause; it then shows which causes are present.")  # fmt: skip
+    first = ask_first(model.knowledge)
+
+    def answer_controls(findings: list) -> None:
+        # Controls of one width flow into as many columns as fit (two in the column),
+        # row by row, so reading order and keyboard order agree.
+        with st.container(horizontal=True, gap="medium"):
+            for finding in findings:
+                st.segmented_control(finding.label, list(ANSWERS), key=keys[finding.id], format_func=ANSWERS.get,
+                                     width=160, help=f"{finding.question} Leave both unselected when not known.")  # fmt: skip
+
+    st.markdown("**Ask first**: an answer here can raise a red flag on its own")
+    answer_controls([vocab.findings[f] for f in first])
     for group, tab in zip(
         ("history", "examination", "tests"), st.tabs(["History", "Examination", "Tests"]), strict=True
     ):
         with tab:
-            for finding in (
-                f for f in vocab.findings.values() if f.group == group and f.id != vocab.presenting
-            ):
-                st.radio(finding.question, list(ANSWERS), key=keys[finding.id], horizontal=True,
-                         format_func=ANSWERS.get, help=finding.label)  # fmt: skip
+            answer_controls([f for f in vocab.findings.values()
+                             if f.group == group and f.id != vocab.presenting and f.id not in first])  # fmt: skip
 
 with right:
     st.header("Differential")
-    frame = differential_frame(result, model.knowledge)
     explaining = result.explains is not None
     view = "explains"
     if explaining:
@@ -183,43 +213,25 @@ with right:
             "Present: the chance that the cause is there at all, whether or not it caused the bleeding; "
             "several causes can be present at once.",
         )  # fmt: skip
-    column, before = ("value", "value_before") if view == "explains" else ("posterior", "prior")
-    frame = frame.sort_values(column, ascending=False, kind="stable")
+    rows = differential_rows(result, model.knowledge, view)
     title = "Chance it explains the bleeding" if explaining and view == "explains" else "Chance it is present"
-    bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{column}:Q", title=f"{title}: now (bar), before other answers (tick)", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
-        color=alt.Color("serious:N", title="Serious cause", scale=alt.Scale(range=["#6c8ebf", "#c0504d"])),
-        tooltip=["cause", "label", alt.Tooltip("value:Q", title="explains the bleeding", format=".2%"),
-                 alt.Tooltip("posterior:Q", title="present", format=".2%"),
-                 alt.Tooltip("prior:Q", title="present before other answers", format=".2%")],
-    )  # fmt: skip
-    ticks = (
-        alt.Chart(frame)
-        .mark_tick(color="black", thickness=2)
-        .encode(x=f"{before}:Q", y=alt.Y("label:N", sort=None))
-    )
-    chart = bars + ticks
     show_intervals = st.checkbox(
         "Show how sure the numbers are (90% credible interval)", key="intervals",
         help=f"Redraws every cited number {INTERVAL_DRAWS} times from its published uncertainty and shows "
         "where 90% of the resulting probabilities fall.",
     )  # fmt: skip
-    if show_intervals and context_configurations(model, result.case) > INTERVAL_CONTEXT_LIMIT:
-        st.info(
-            "Set more of the context (age, menopause, pregnancy, contraception) to see the intervals: "
-            "with most of it unknown they take too long to recompute on every change."
-        )
+    unknown = ", ".join(v.label.lower() for v in vocab.context.values() if v.id not in result.case.context)
+    configurations = context_configurations(model, result.case)
+    if show_intervals and configurations > CONTEXT_LIMIT:
+        st.info(f"Set more of the context to see the intervals (still unknown: {unknown}): with this much "
+                "unknown they take too long to recompute on every change.")  # fmt: skip
         show_intervals = False
     if show_intervals:
         spread = posterior_intervals(model, result.case, draws=INTERVAL_DRAWS)
         ends = ["explains_low", "explains_high"] if view == "explains" and explaining else ["low", "high"]
-        frame = frame.merge(spread[ends].set_axis(["low", "high"], axis=1), left_on="cause", right_index=True)
-        chart += alt.Chart(frame).mark_rule(color="black", strokeWidth=1.5).encode(
-            x="low:Q", x2="high:Q", y=alt.Y("label:N", sort=None),
-            tooltip=["label", alt.Tooltip("low:Q", format=".1%"), alt.Tooltip("high:Q", format=".1%")],
-        )  # fmt: skip
-    st.altair_chart(chart, width="stretch")
+        rows = rows.merge(spread[ends].set_axis(["low", "high"], axis=1), left_on="cause", right_index=True)
+    st.vega_lite_chart(rows, differential_spec(rows, title, show_intervals), width="stretch",
+                       alt=differential_alt(rows, title))  # fmt: skip
     summary = (
         f"No modelled cause explains the bleeding: {result.unexplained:.1%} (in published clinics, no cause "
         "is found for 40 to 50 in 100 women). "
@@ -227,68 +239,67 @@ with right:
         else "Not bleeding after sex: the chart shows which causes are present. "
     )
     st.caption(
-        summary + f"No modelled cause present: {result.no_cause_found:.1%}. A cause can be present without "
+        "Bar: the chance now, written at its end (the three leading causes outlined)"
+        + (" with the chance the cause is present beside it" if explaining and view == "explains" else "")
+        + "; hollow diamond: before any answer but the presenting one"
+        + ("; thin line: 90% credible interval over the uncertainty of the cited numbers" if show_intervals else "")
+        + f". {summary}No modelled cause present: {result.no_cause_found:.1%}. A cause can be present without "
         "being what caused the bleeding."
-        + (
-            " Black lines: 90% credible intervals over the uncertainty of the cited numbers."
-            if show_intervals
-            else ""
-        )
-    )
+    )  # fmt: skip
 
     st.subheader("What to ask next")
     target = st.radio(
         "Most useful for", TARGETS, horizontal=True, key="question_target",
         format_func={"differential": "the whole differential", "serious": "whether a serious cause is present"}.get,
     )  # fmt: skip
-    ranked = next_questions(model, result.case, target)[:5]
-    st.dataframe(pd.DataFrame([
-        {"Question": vocab.findings[q.finding].question, "Chance of yes": format_probability(q.probability_yes),
-         "Expected gain (bits)": round(q.expected_gain, 3),
-         "If yes, leading cause": vocab.causes[max(q.if_yes, key=q.if_yes.get)].label,
-         "If no, leading cause": vocab.causes[max(q.if_no, key=q.if_no.get)].label}
-        for q in ranked
-    ]), hide_index=True)  # fmt: skip
+    if configurations > QUESTIONS_CONTEXT_LIMIT and not st.toggle("Rank them with this much of the context unknown (seconds per answer)",
+                                      key="rank_anyway"):  # fmt: skip
+        st.info(
+            f"Set more of the context to rank the next questions on every change (still unknown: {unknown})."
+        )
+    else:
+        st.table(
+            question_rows(next_questions(model, result.case, target)[:5], model.knowledge), hide_index=True
+        )
     st.caption(
-        "Ranked by how much the answer is expected to reduce the uncertainty. Red flags are always asked about."
+        "Ranked by how much the answer is expected to reduce the uncertainty, with the leading cause "
+        "after each answer. Questions that can raise a red flag are under Ask first, whatever their rank."
     )
 
     st.subheader("Why")
-    cause = st.selectbox("Explain a cause", result.ranking, key="explain",
-                         format_func=lambda c: vocab.causes[c].label)  # fmt: skip
-    st.caption("How each answer, in the order given, moved the chance that this cause is present.")
-    steps = contributions_frame(contributions(model, result.case, cause), model.knowledge)
-    if steps.empty:
-        st.write("Answer some findings to see what moves this cause away from its context-only probability.")
+    st.session_state["explain_leading"] = result.ranking[0]
+    if not st.session_state.get("explain_pinned") or st.session_state.get("explain") not in result.ranking:
+        st.session_state["explain"] = result.ranking[0]  # follows the leading cause until another is picked
+    cause = st.selectbox("Explain a cause (the leading one unless you pick another)", result.ranking,
+                         key="explain", on_change=pick_cause, format_func=lambda c: vocab.causes[c].label)  # fmt: skip
+    st.caption("How each answer, in the order given, multiplied the odds that this cause is present.")
+    why = explanation(contributions(model, result.case, cause), model.knowledge)
+    if why.moved.empty:
+        st.write("No answer so far moves this cause away from its chance given the context alone.")
     else:
-        st.altair_chart(alt.Chart(steps).mark_bar().encode(
-            x=alt.X("log_odds:Q", title="Change in log-odds (right: towards this cause)"),
-            y=alt.Y("answer:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
-            color=alt.condition("datum.log_odds > 0", alt.value("#c0504d"), alt.value("#6c8ebf")),
-            tooltip=["answer", alt.Tooltip("likelihood_ratio:Q", format=".2f"), alt.Tooltip("after:Q", format=".2%")],
-        ), width="stretch")  # fmt: skip
+        st.vega_lite_chart(why.moved, explanation_spec(why.moved), width="stretch")
+    if why.no_effect:
+        st.caption("No effect on this cause: " + "; ".join(why.no_effect) + ".")
 
-with st.expander("The network"):
-    st.graphviz_chart(network_dot(model.knowledge, result))
 
-with st.expander("Teaching: step through a published case"):
+def teaching() -> None:
+    """A published case's trajectory, and a button that loads it into the form."""
     vignettes = published_cases(PRIORS)
     chosen = vignettes[
         st.selectbox("Case", list(vignettes), key="vignette", format_func=lambda v: vignettes[v].title)
     ]
     st.caption(f"Source: {model.knowledge.sources[chosen.source].citation()}. Final diagnosis: "
                f"{vocab.causes[chosen.diagnosis].label}.")  # fmt: skip
-    leading, rows = published_trajectory(PRIORS, chosen.id)
+    rows = published_trajectory(PRIORS, chosen.id)[1]
     steps_taken = ["context only", *[vocab.findings[f].label for f in chosen.case.findings]]
     path = pd.DataFrame([{"step": i, "answer": steps_taken[i], "cause": vocab.causes[c].label, "probability": p}
                          for i, row in enumerate(rows) for c, p in row.items()])  # fmt: skip
-    st.altair_chart(alt.Chart(path).mark_line(point=True).encode(
-        x=alt.X("step:O", title="Answers added"), y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
-        color="cause:N", tooltip=["answer", "cause", alt.Tooltip("probability:Q", format=".2%")],
-    ), width="stretch")  # fmt: skip
+    st.vega_lite_chart(path, trajectory_spec(), width="stretch")
     st.button("Load this case into the form", on_click=load_case, args=(chosen.case,))
 
-with st.expander("Priors: the numbers behind the model, and what if"):
+
+def priors_and_what_if() -> None:
+    """One parameter with its provenance, and the differential with another value for it."""
     params = model.knowledge.parameter_frame()
     parameter = st.selectbox("Parameter", params["id"], key="parameter")
     row = params.set_index("id").loc[parameter]
@@ -307,6 +318,17 @@ with st.expander("Priors: the numbers behind the model, and what if"):
                          hide_index=True)  # fmt: skip
         except (KnowledgeError, CaseError) as exc:
             st.error(f"That value cannot be used: {exc}")
+
+
+# Panels below are drawn only while open: their content costs the browser time on every change.
+for title, key, draw in (
+    ("The network", "network_panel", lambda: st.graphviz_chart(network_dot(model.knowledge, result))),
+    ("Teaching: step through a published case", "teaching_panel", teaching),
+    ("Priors: the numbers behind the model, and what if", "priors_panel", priors_and_what_if),
+):
+    with st.expander(title, key=key, on_change="rerun") as panel:
+        if panel.open:
+            draw()
 
 st.download_button("Download case and result (JSON)", json.dumps(diagnosis_record(result), indent=1),
                    file_name="pcb-case.json", mime="application/json")  # fmt: skip

@@ -77,6 +77,7 @@ class Source:
     doi: str | None = None
     url: str | None = None
     note: str = ""
+    short: str = ""
 
     def citation(self) -> str:
         """Return a one-line citation: authors, year, title, journal and identifier."""
@@ -287,5 +288,6 @@ def load_sources(path: Path, display: str) -> dict[str, Source]:
             doi=entry.get("doi"),
             url=entry.get("url"),
             note=required_text(entry, "note", display, where, required=False),
+            short=required_text(entry, "short", display, where, required=False),
         )
     return sources

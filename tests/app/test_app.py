@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model import load_knowledge
+from model import diagnose, load_knowledge
+from model.page import differential_alt, differential_rows
+from model.present import diagnosis_record
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 VOCAB = load_knowledge().vocabulary
 TIMEOUT = 120
+FINDINGS = [f for f in VOCAB.findings if f != VOCAB.presenting]  # the presenting one is a yes/no radio
 
 
 def fresh(query=None):
@@ -34,6 +38,22 @@ def top_cause(at):
     return next(c for c, cause in VOCAB.causes.items() if cause.label == label)
 
 
+def answer(at, finding, value):
+    """Answer a finding "yes" or "no", or None to leave it unknown (neither button pressed)."""
+    return at.button_group(key=f"finding:{finding}").set_value(value)
+
+
+def chart_words(at):
+    """The differential chart in words (its alternative text): every cause in the order drawn."""
+    return at.get("vega_lite_chart")[0].proto.alt
+
+
+def open_panel(at, key):
+    """Panels draw their content only while open."""
+    at.session_state[key] = True
+    return at.run()
+
+
 def test_page_opens_with_disclaimer_and_baseline_triage():
     at = fresh()
     assert not at.exception
@@ -45,12 +65,14 @@ def test_every_control_can_be_used_without_an_exception():
     at = fresh()
     for var in VOCAB.context.values():
         at.selectbox(key=f"context:{var.id}").set_value(var.states[0])
-    for finding in VOCAB.findings:
-        at.radio(key=f"finding:{finding}").set_value("no")
+    at.radio(key=f"finding:{VOCAB.presenting}").set_value("no")
+    for finding in FINDINGS:
+        answer(at, finding, "no")
     at.run()
     assert not at.exception
-    for finding in VOCAB.findings:
-        at.radio(key=f"finding:{finding}").set_value("yes")
+    at.radio(key=f"finding:{VOCAB.presenting}").set_value("yes")
+    for finding in FINDINGS:
+        answer(at, finding, "yes")
     at.run()
     assert not at.exception
     assert "Triage: Emergency" in banner(at)
@@ -58,15 +80,15 @@ def test_every_control_can_be_used_without_an_exception():
 
 def test_a_red_flag_raises_the_alert_whatever_the_probabilities():
     at = fresh()
-    at.radio(key="finding:faintness").set_value("yes").run()
+    answer(at, "faintness", "yes").run()
     assert "Triage: Emergency" in banner(at)
-    assert any("faint" in m.value.lower() for m in at.markdown)
+    assert any("faint" in e.label.lower() and e.label.startswith("Emergency: ") for e in at.expander)
 
 
 def test_a_positive_test_moves_its_cause_to_the_top():
     at = fresh()
     assert top_cause(at) != "chlamydia"
-    at.radio(key="finding:test_chlamydia").set_value("yes").run()
+    answer(at, "test_chlamydia", "yes").run()
     assert top_cause(at) == "chlamydia"
     assert at.query_params["test_chlamydia"] == ["yes"] or at.query_params["test_chlamydia"] == "yes"
 
@@ -74,7 +96,7 @@ def test_a_positive_test_moves_its_cause_to_the_top():
 def test_a_link_restores_its_case():
     at = fresh({"age_band": "55_plus", "menopause": "post", "dryness": "yes", "exam_atrophy": "yes"})
     assert at.selectbox(key="context:age_band").value == "55_plus"
-    assert at.radio(key="finding:dryness").value == "yes"
+    assert at.button_group(key="finding:dryness").value == "yes"
     assert top_cause(at) == "atrophy"
     assert "Triage: Urgent suspected-cancer referral" in banner(
         at
@@ -86,7 +108,7 @@ def test_bad_query_parameters_give_a_message_and_keep_the_rest():
     assert not at.exception
     messages = " ".join(w.value for w in at.warning)
     assert "'age_band=ancient'" in messages and "'fevr'" in messages and "'heavy=maybe'" in messages
-    assert at.radio(key="finding:dryness").value == "yes"
+    assert at.button_group(key="finding:dryness").value == "yes"
 
 
 def test_an_impossible_combination_keeps_every_answer_and_the_most_urgent_triage():
@@ -106,12 +128,12 @@ def test_an_impossible_combination_keeps_every_answer_and_the_most_urgent_triage
 def test_reset_clears_the_case():
     at = fresh({"heavy": "yes"})
     next(b for b in at.button if b.label.startswith("Reset")).click().run()
-    assert at.radio(key="finding:heavy").value == "unknown"
+    assert at.button_group(key="finding:heavy").value is None
     assert "Triage: Book a check-up" in banner(at)
 
 
 def test_teaching_case_loads_into_the_form():
-    at = fresh()
+    at = open_panel(fresh(), "teaching_panel")
     at.selectbox(key="vignette").set_value("laceration_17_consensual_shock").run()
     next(b for b in at.button if "Load this case" in b.label).click().run()
     assert "Triage: Emergency" in banner(at)
@@ -119,7 +141,7 @@ def test_teaching_case_loads_into_the_form():
 
 
 def test_what_if_override_shows_its_effect_and_rejects_bad_values():
-    at = fresh({"test_chlamydia": "yes"})
+    at = open_panel(fresh({"test_chlamydia": "yes"}), "priors_panel")
     at.selectbox(key="parameter").set_value("finding_leaks:test_chlamydia").run()
     at.number_input(key="what_if").set_value(0.3).run()
     assert not at.exception and "what if" in at.dataframe[-1].value.columns
@@ -157,25 +179,29 @@ def test_a_broken_priors_folder_gives_a_message_naming_the_file(monkeypatch, tin
 
 def test_what_to_ask_next_lists_the_most_useful_questions():
     """Contact bleeding in a young woman at higher STI risk: a chlamydia test is among the top questions."""
+    blank = fresh()  # with the whole context unknown the ranking waits to be asked for
+    assert not blank.table and any("to rank the next questions" in i.value for i in blank.info)
+    blank.toggle(key="rank_anyway").set_value(True).run()
+    assert not blank.exception and len(blank.table[0].value) == 5
     at = fresh({"age_band": "under_25", "sti_risk": "yes", "exam_contact_bleeding": "yes"})
-    questions = at.dataframe[0].value
+    questions = at.table[0].value
     assert not at.exception and len(questions) == 5
-    assert VOCAB.findings["test_chlamydia"].question in set(questions["Question"])
-    gains = list(questions["Expected gain (bits)"])
+    assert VOCAB.findings["test_chlamydia"].label in set(questions["Ask about"])
+    gains = [float(g) for g in questions["Gain (bits)"]]
     assert gains == sorted(gains, reverse=True)
     at.radio(key="question_target").set_value("serious").run()
-    assert not at.exception and len(at.dataframe[0].value) == 5
+    assert not at.exception and len(at.table[0].value) == 5
 
 
 def test_credible_intervals_can_be_shown_once_the_context_is_set():
     at = fresh({"test_chlamydia": "yes"})
     at.checkbox(key="intervals").check().run()
-    assert not at.exception and any("Set more of the context" in i.value for i in at.info)
+    assert not at.exception and any("to see the intervals" in i.value for i in at.info)
     at = fresh({"age_band": "25_34", "menopause": "pre", "pregnancy": "not_pregnant", "contraception": "none",
                 "test_chlamydia": "yes"})  # fmt: skip
     at.checkbox(key="intervals").check().run()
     assert not at.exception
-    assert any("90% credible intervals" in c.value for c in at.caption)
+    assert any("90% credible interval over the uncertainty" in c.value for c in at.caption)
 
 
 def test_the_differential_says_what_explains_the_bleeding_and_what_is_present():
@@ -192,3 +218,60 @@ def test_the_differential_says_what_explains_the_bleeding_and_what_is_present():
     assert not any(r.key == "differential_view" for r in at.radio)
     assert any("Not bleeding after sex" in c.value for c in at.caption)
     assert at.query_params["postcoital_bleeding"] in ("no", ["no"])
+
+
+def test_the_chart_is_sorted_on_every_rerun_by_the_ranking_in_use(shipped_model):
+    """The issue's case: answering the chlamydia test yes redraws chlamydia first, without a reload."""
+    context = {"age_band": "under_25", "menopause": "pre", "sti_risk": "yes"}
+    at = fresh(context)
+    assert "first: Chlamydia " not in chart_words(at)
+    answer(at, "test_chlamydia", "yes").run()
+    assert "first: Chlamydia " in chart_words(at)
+    result = diagnose(shipped_model, {"context": context, "findings": {"test_chlamydia": True}})
+    at.radio(key="differential_view").set_value("present").run()
+    rows = differential_rows(result, shipped_model.knowledge, "present")
+    assert list(rows["posterior"]) == sorted(result.posteriors.values(), reverse=True)
+    assert chart_words(at) == differential_alt(rows, "Chance it is present")
+
+
+def test_why_follows_the_leading_cause_until_another_is_picked():
+    at = fresh()
+    assert at.selectbox(key="explain").value == top_cause(at)
+    answer(at, "test_chlamydia", "yes").run()
+    assert at.selectbox(key="explain").value == top_cause(at) == "chlamydia"
+    at.selectbox(key="explain").set_value("cervical_cancer").run()
+    answer(at, "dryness", "yes").run()
+    assert at.selectbox(key="explain").value == "cervical_cancer"  # the user's pick is kept
+    next(b for b in at.button if b.label.startswith("Reset")).click().run()
+    assert at.selectbox(key="explain").value == top_cause(at)
+
+
+def test_answers_with_no_effect_are_listed_not_drawn():
+    """Not pregnant: no answer can move a pregnancy problem, so each is listed as having no effect."""
+    at = fresh({"pregnancy": "not_pregnant", "fever": "no", "test_chlamydia": "yes"})
+    assert len(at.get("vega_lite_chart")) == 2  # the differential and "Why"
+    at.selectbox(key="explain").set_value("pregnancy_complication").run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1  # no bars of zero
+    assert any(c.value.startswith("No effect on this cause: ") and "Fever or feeling unwell: no" in c.value
+               for c in at.caption)  # fmt: skip
+
+
+@pytest.mark.parametrize("saved", ["case", "result"])
+def test_a_saved_case_or_full_result_opens_and_its_message_clears(saved, shipped_model):
+    """Open a saved case accepts the app's own download (a full result) and a case; messages go on reset."""
+    case = {"context": {"age_band": "25_34", "menopause": "pre"}, "findings": {"test_chlamydia": True}}
+    content = diagnosis_record(diagnose(shipped_model, case)) if saved == "result" else case
+    at = fresh()
+    at.file_uploader(key="upload").set_value(("bad.json", b"{not json", "application/json")).run()
+    assert any("not a JSON case file" in e.value for e in at.error)
+    at.file_uploader(key="upload").set_value(
+        ("pcb-case.json", json.dumps(content).encode(), "application/json")
+    )
+    at.run()
+    assert not at.exception and not any("case file" in e.value for e in at.error)
+    assert at.selectbox(key="context:age_band").value == "25_34"
+    assert at.button_group(key="finding:test_chlamydia").value == "yes" and top_cause(at) == "chlamydia"
+    at.file_uploader(key="upload").set_value(("bad.json", b'{"posterior": {}}', "application/json")).run()
+    assert any("could not be used" in e.value for e in at.error)
+    next(b for b in at.button if b.label.startswith("Reset")).click().run()
+    assert not any("case file" in e.value for e in at.error)

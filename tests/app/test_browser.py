@@ -1,27 +1,26 @@
-"""End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run app.py`."""
+"""End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run app.py`.
+
+The browser is launched, and the app served, the way `benchmarks/app_browser.py` does it.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
         pytest.fail("CI must run the browser test: /usr/bin/chromium is missing", pytrace=False)
     pytest.skip("Debian's chromium is not installed here (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
+from benchmarks.app_browser import FLAGS, streamlit_server  # noqa: E402  (needs playwright)
 
 
 @pytest.fixture(autouse=True)
@@ -31,27 +30,13 @@ def no_network():
 
 @pytest.fixture(scope="module")
 def server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
+    with streamlit_server(ROOT / "app.py") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+
+
+def press(page, finding, choice):
+    """Press "Yes" or "No" for a finding (its control carries the finding's key)."""
+    page.locator(f".st-key-finding-{finding}").get_by_text(choice, exact=True).click()
 
 
 def test_a_worked_case_in_a_real_browser(server, tmp_path):
@@ -65,33 +50,61 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
         page.get_by_role("option", name="No period for 12 months or more (after the menopause)").click()
         page.get_by_text("Triage: Within two weeks").wait_for(timeout=60_000)
 
-        dryness = page.get_by_role(
-            "radiogroup", name="Is the vagina dry, or is sex uncomfortable because of dryness?"
-        )
-        dryness.get_by_text("Yes", exact=True).click()  # answer a finding
+        press(page, "dryness", "Yes")  # answer a finding
         page.wait_for_function("() => location.search.includes('dryness=yes')", timeout=60_000)
         assert "menopause=post" in page.url
 
-        page.get_by_role(
-            "radiogroup", name="Is the bleeding heavy (soaking a pad, or with clots), or hard to stop?"
-        ).get_by_text("Yes", exact=True).click()  # a red flag
+        press(page, "heavy", "Yes")  # a red flag
         page.get_by_text("Triage: Emergency").wait_for(timeout=60_000)
         time.sleep(1)  # let the charts finish drawing before the picture
         shot = Path(os.environ.get("SCREENSHOT", tmp_path / "worked_case.png"))
         page.screenshot(path=str(shot), full_page=False)
         assert shot.stat().st_size > 10_000
 
+        with page.expect_download() as download:  # the round trip of the app's own file
+            page.get_by_role("button", name="Download case and result (JSON)").click()
+        saved = tmp_path / "pcb-case.json"
+        download.value.save_as(saved)
+        assert json.loads(saved.read_text())["case"]["findings"]["heavy"] is True
+
         upload = page.locator("section[data-testid='stSidebar'] input[type='file']")
         bad = tmp_path / "bad.json"
         bad.write_text("{not json")
         upload.set_input_files(str(bad))  # a broken file: a message, and the page keeps working
         page.get_by_text("The file is not a JSON case file.").wait_for(timeout=60_000)
-        good = tmp_path / "case.json"
-        good.write_text('{"context": {"pregnancy": "first_trimester"}, "findings": {"heavy": false}}')
-        upload.set_input_files(str(good))
-        page.get_by_text("Triage: Same day").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Reset to a blank case").click()
+        page.get_by_text("Triage: Book a check-up").wait_for(timeout=60_000)
+        page.get_by_text("The file is not a JSON case file.").wait_for(state="detached", timeout=60_000)
+        upload.set_input_files(str(saved))
+        page.get_by_text("Triage: Emergency").wait_for(timeout=60_000)
+        page.wait_for_function("() => location.search.includes('dryness=yes')", timeout=60_000)
+        assert "menopause=post" in page.url and "heavy=yes" in page.url
 
         page.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
-        assert page.get_by_text("Triage: Same day").is_visible()
+        assert page.get_by_text("Triage: Emergency").is_visible()
         page.screenshot(path=str(tmp_path / "tablet.png"))
+        browser.close()
+
+
+def test_the_chart_re_sorts_and_why_follows_the_lead(server):
+    """The issue's case: a positive chlamydia test puts chlamydia first at once, and "Why" explains it."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(f"{server}/?age_band=under_25&menopause=pre&sti_risk=yes", timeout=120_000)
+        chart = page.locator("[data-testid='stVegaLiteChart'][aria-label*='most likely first']").first
+        chart.wait_for(timeout=120_000)
+        assert "first: Chlamydia" not in chart.get_attribute("aria-label")
+        page.get_by_role("tab", name="Tests").click()
+        press(page, "test_chlamydia", "Yes")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[aria-label*=\"most likely first\"]')]"
+            ".some(e => e.getAttribute('aria-label').includes('first: Chlamydia '))",
+            timeout=60_000,
+        )
+        explain = page.get_by_role(
+            "combobox", name="Explain a cause (the leading one unless you pick another)"
+        )
+        explain.scroll_into_view_if_needed()  # the page draws what is below the fold when it is reached
+        sync_api.expect(explain).to_have_value("Chlamydia", timeout=60_000)
         browser.close()

@@ -1,0 +1,210 @@
+"""Time the app in a real browser against a trivial Streamlit page. Prints figures only.
+
+Debian's Chromium (``/usr/bin/chromium``), driven headless by Playwright with the flags of the
+browser test, opens the app and `trivial_page.py`, each served by its own ``streamlit run`` on a
+free port, and measures what a person waits for:
+
+- *first render*: from navigation to a settled page;
+- *click to settled*: from pressing an answer to a settled page, over ``--answers`` answers, once
+  with the context set (age, menopause, pregnancy, contraception in the link) and once with it unknown.
+
+A page is *settled* when the script has finished its rerun, no grey placeholder is left in view,
+and the page has stopped changing: no DOM mutation and no long main-thread task (charts drawn on a
+canvas show up as long tasks) for ``QUIET_MS``. The time reported runs to the last such change,
+so the quiet window itself is not counted. Run with ``python benchmarks/app_browser.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
+FINDINGS = ["recurrent", "dryness", "fever", "itching", "pelvic_pain", "dysuria",
+            "abnormal_discharge", "heavy_periods", "vigorous_sex", "easy_bruising"]  # fmt: skip
+CONTEXT = "?age_band=25_34&menopause=pre&pregnancy=not_pregnant&contraception=none"
+QUIET_MS = 400
+# Records the last DOM change or long main-thread task, the last press, and the server's messages:
+# a fast rerun can start and finish within one frame, leaving no trace in the page's own state.
+WATCH = """
+window.__pcb = {changed: performance.now(), pressed: 0, messages: 0, heard: 0};
+const touch = () => { window.__pcb.changed = performance.now(); };
+new MutationObserver(touch).observe(
+  document, {subtree: true, childList: true, attributes: true, characterData: true});
+new PerformanceObserver((list) => {
+  for (const task of list.getEntries()) {
+    window.__pcb.changed = Math.max(window.__pcb.changed, task.startTime + task.duration);
+  }
+}).observe({type: 'longtask', buffered: true});
+document.addEventListener('pointerdown', () => { window.__pcb.pressed = performance.now(); }, true);
+const Socket = window.WebSocket;
+window.WebSocket = function (...args) {
+  const socket = new Socket(...args);
+  socket.addEventListener('message', () => {
+    window.__pcb.messages += 1;
+    window.__pcb.heard = performance.now();
+  });
+  return socket;
+};
+window.WebSocket.prototype = Socket.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
+# A grey placeholder stands in for an element until its code has loaded: visible ones are not settled.
+SETTLED = """([messages, quiet]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const last = Math.max(window.__pcb.changed, window.__pcb.heard);
+  const waiting = [...document.querySelectorAll('[data-testid="stSkeleton"]')].some((e) => {
+    const box = e.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  });
+  return app !== null && app.dataset.testScriptState === 'notRunning' && window.__pcb.messages > messages
+    && !waiting && performance.now() - last > quiet;
+}"""
+
+
+def free_port() -> int:
+    """Return a TCP port on localhost that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(script: Path, timeout: float = 120) -> Iterator[str]:
+    """Serve ``script`` with ``streamlit run`` on a free port until the block ends; yield its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not serve {script.name} in {timeout:.0f} s") from None
+                time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_settled(page: Page, messages_before: int, timeout: float = 120) -> float:
+    """Wait until the server has answered (after ``messages_before`` messages) and the page is quiet.
+
+    Returns the page's clock (ms) at its last change.
+    """
+    page.wait_for_function(SETTLED, arg=[messages_before, QUIET_MS], polling=50, timeout=timeout * 1000)
+    return page.evaluate("window.__pcb.changed")
+
+
+def first_render(page: Page, url: str) -> float:
+    """Open ``url`` in ``page`` and return the seconds from navigation to a settled page."""
+    page.goto(url, timeout=120_000)
+    return wait_settled(page, 0) / 1000
+
+
+def answer(page: Page, finding: str, choice: str) -> tuple[float, float]:
+    """Press ``choice`` ("Yes" or "No") for ``finding``.
+
+    Returns the seconds from the press to a settled page, and to the server's last message (the
+    rerun itself, with the round trip): the difference is the browser's drawing.
+    """
+    messages = page.evaluate("window.__pcb.messages")
+    page.locator(f".st-key-finding-{finding}").get_by_text(choice, exact=True).click()
+    settled = wait_settled(page, messages)
+    pressed, heard = page.evaluate("[window.__pcb.pressed, window.__pcb.heard]")
+    return (settled - pressed) / 1000, (heard - pressed) / 1000
+
+
+def p95(times: list[float]) -> float:
+    """Return the 95th percentile by nearest rank (with 20 answers, the second slowest)."""
+    return sorted(times)[math.ceil(0.95 * len(times)) - 1]
+
+
+def measure(browser, url: str, answers: int, renders: int) -> dict[str, list[float]]:
+    """First renders of a blank page, then answers with the context set and with it unknown."""
+    figures: dict[str, list[float]] = {"first render": []}
+    for _ in range(renders):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(WATCH)
+        figures["first render"].append(first_render(page, url))
+        page.close()
+    for mode, query in (("context set", CONTEXT), ("context unknown", "")):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(WATCH)
+        first_render(page, url + query)
+        timed = [
+            answer(page, FINDINGS[i % len(FINDINGS)], "Yes" if (i // len(FINDINGS) + i) % 2 else "No")
+            for i in range(answers)
+        ]
+        figures[mode] = [settled for settled, _ in timed]
+        figures[f"{mode}, server"] = [heard for _, heard in timed]
+        page.close()
+    return figures
+
+
+def report(app: dict[str, list[float]], trivial: dict[str, list[float]], cold: tuple[float, float]) -> None:
+    """Print medians and 95th percentiles for both pages, and the app's ratio to the trivial page."""
+    print(f"first load after the server starts: app {cold[0]:.2f} s, trivial page {cold[1]:.2f} s")
+    print(f"{'seconds':<34} {'app':>15} {'trivial page':>15} {'ratio':>13}")
+    for name in (n for n in app if not n.endswith("server")):
+        label = name if name == "first render" else f"click to settled, {name}"
+        row = [statistics.median(app[name]), statistics.median(trivial[name])]
+        line = f"{label:<34} median {row[0]:>6.2f}   median {row[1]:>6.2f}   {row[0] / row[1]:>6.1f}x"
+        if name != "first render":
+            tails = [p95(app[name]), p95(trivial[name])]
+            ratio = tails[0] / tails[1]
+            line += f"\n{'':<34} p95    {tails[0]:>6.2f}   p95    {tails[1]:>6.2f}   {ratio:>6.1f}x"
+        print(line + f"   (n={len(app[name])})")
+        if name != "first render":
+            server = statistics.median(app[f"{name}, server"])
+            print(f"{'':<34} of which the rerun and its messages: median {server:.2f} s")
+
+
+def main() -> None:
+    """Start both pages, measure them in the same browser, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=20, help="answers per mode (at least 10)")
+    parser.add_argument("--renders", type=int, default=5, help="first renders of each page")
+    args = parser.parse_args()
+    with (
+        streamlit_server(ROOT / "app.py") as app_url,
+        streamlit_server(ROOT / "benchmarks" / "trivial_page.py") as trivial_url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        cold = []
+        for url in (app_url, trivial_url):  # the first session builds the model: reported apart
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script(WATCH)
+            cold.append(first_render(page, url))
+            page.close()
+        app = measure(browser, app_url, args.answers, args.renders)
+        trivial = measure(browser, trivial_url, args.answers, args.renders)
+        browser.close()
+    report(app, trivial, (cold[0], cold[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Vega-Lite specifications of the app's charts, as plain dictionaries.
+
+Written as data rather than through Altair, whose schema validation cost a fifth of a second on
+every rerun; any Vega-Lite renderer (Streamlit, Altair's ``alt.Chart.from_dict``, a notebook) draws
+them. A specification depends on what is shown, never on the case: the order of the bars comes
+from a ``rank`` column of the data, so the browser keeps its chart and swaps in the new rows on
+each answer (quick), and still redraws the bars in the new order. Every mark differs from the others
+in shape, not only in colour: a filled bar (now), a hollow diamond (before other answers), a thin
+line (credible interval).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from model.page import ratio_ticks
+
+SERIOUS, OTHER = "#b03a2e", "#3d6aa8"  # red and blue, each with a contrast above 4.5:1 on white
+ROW = 22  # pixels per cause: every label shown, none overlapping
+
+
+def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -> dict[str, Any]:
+    """Return the differential chart for `model.page.differential_rows`.
+
+    With ``intervals`` the rows also need ``low`` and ``high``, drawn as a thin line.
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> from model.page import differential_rows
+    >>> model = build_model()
+    >>> result = diagnose(model, {"findings": {"test_chlamydia": True}})
+    >>> rows = differential_rows(result, model.knowledge, "explains")
+    >>> spec = differential_spec(rows, "Chance it explains the bleeding")
+    >>> spec["layer"][0]["encoding"]["y"]["sort"]
+    {'field': 'rank', 'op': 'min', 'order': 'ascending'}
+    >>> spec == differential_spec(rows.iloc[::-1], "Chance it explains the bleeding")
+    True
+    """
+    y = {
+        "field": "name",
+        "type": "nominal",
+        "sort": {"field": "rank", "op": "min", "order": "ascending"},
+        "title": None,
+        "axis": {"labelLimit": 230},
+    }
+    x = {
+        "field": "bar",
+        "type": "quantitative",
+        "title": title,
+        "scale": {"domain": [0, 1.35]},
+        "axis": {"values": [0, 0.25, 0.5, 0.75, 1], "format": "%"},
+    }
+    color = {
+        "field": "kind",
+        "type": "nominal",
+        "title": None,
+        "legend": {"orient": "top"},
+        "scale": {"domain": ["serious cause", "other cause"], "range": [SERIOUS, OTHER]},
+    }
+    tooltip = [
+        {"field": "label", "title": "cause"},
+        {"field": "value", "type": "quantitative", "title": "explains the bleeding", "format": ".2%"},
+        {"field": "posterior", "type": "quantitative", "title": "present", "format": ".2%"},
+        {"field": "before", "type": "quantitative", "title": "before other answers", "format": ".2%"},
+    ]
+    layers = [
+        {
+            "mark": {"type": "bar", "height": 14, "strokeWidth": 1.5},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": color,
+                "stroke": {"condition": {"test": "datum.leading", "value": "black"}, "value": None},
+                "tooltip": tooltip,
+            },
+        },
+        {
+            "transform": [
+                {
+                    "calculate": f"max(datum.bar, datum.before{', datum.high' if intervals else ''})",
+                    "as": "end",
+                }
+            ],
+            "mark": {"type": "text", "align": "left", "dx": 8, "fontSize": 11},
+            "encoding": {"x": {"field": "end", "type": "quantitative"}, "y": y, "text": {"field": "text"}},
+        },
+        {
+            "mark": {
+                "type": "point",
+                "shape": "diamond",
+                "filled": False,
+                "color": "black",
+                "size": 60,
+                "strokeWidth": 1.5,
+            },
+            "encoding": {"x": {"field": "before", "type": "quantitative"}, "y": y, "tooltip": tooltip},
+        },
+    ]
+    if intervals:
+        layers.append(
+            {
+                "mark": {"type": "rule", "color": "black", "strokeWidth": 1},
+                "encoding": {
+                    "x": {"field": "low", "type": "quantitative"},
+                    "x2": {"field": "high"},
+                    "y": y,
+                    "tooltip": [{"field": "low", "format": ".1%"}, {"field": "high", "format": ".1%"}],
+                },
+            }
+        )
+    return {"height": {"step": ROW}, "layer": layers}
+
+
+def explanation_spec(moved: pd.DataFrame) -> dict[str, Any]:
+    """Return the "Why" chart for `model.page.Explanation.moved`: a bar per answer on a likelihood-ratio axis.
+
+    Bars start at 1 (no change), so an answer's bar points right when it made the cause more likely
+    and left when it made it less likely, and its length on the log axis is its change in log-odds.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> moved = pd.DataFrame({"answer": ["Fever: no"], "likelihood_ratio": [0.5], "log_odds": [-0.69],
+    ...                       "after": [0.1], "text": ["x0.5"]})
+    >>> explanation_spec(moved)["layer"][0]["encoding"]["x"]["axis"]["values"]
+    [0.3, 1]
+    """
+    ratios = moved["likelihood_ratio"]
+    ticks = ratio_ticks(float(ratios.min()), float(ratios.max()))
+    y = {
+        "field": "answer",
+        "type": "nominal",
+        "sort": {"field": "step", "op": "min", "order": "ascending"},
+        "title": None,
+        "axis": {"labelLimit": 320},
+    }
+    x = {
+        "field": "likelihood_ratio",
+        "type": "quantitative",
+        "title": "Odds multiplied by (log scale)",
+        "scale": {"type": "log", "domain": [ticks[0], ticks[-1]]},
+        "axis": {"values": ticks, "format": "~g"},
+    }
+    color = {"condition": {"test": "datum.log_odds > 0", "value": SERIOUS}, "value": OTHER}
+    tooltip = [
+        {"field": "answer"},
+        {"field": "log_odds", "type": "quantitative", "title": "change in log-odds", "format": ".2f"},
+        {"field": "after", "type": "quantitative", "title": "present after this answer", "format": ".2%"},
+    ]
+    return {
+        "height": {"step": 30},
+        "layer": [
+            {
+                "mark": {"type": "bar", "height": 14},
+                "encoding": {"x": x, "x2": {"datum": 1}, "y": y, "color": color, "tooltip": tooltip},
+            },
+            {
+                "mark": {"type": "text", "dy": -12, "fontSize": 11},
+                "encoding": {
+                    "x": {"field": "likelihood_ratio", "type": "quantitative"},
+                    "y": y,
+                    "text": {"field": "text"},
+                },
+            },
+        ],
+    }
+
+
+def trajectory_spec() -> dict[str, Any]:
+    """Return the teaching chart: each leading cause's probability as the answers are added.
+
+    The data has ``step``, ``answer``, ``cause`` and ``probability`` columns, a row per step and cause.
+
+    Examples
+    --------
+    >>> trajectory_spec()["mark"]
+    {'type': 'line', 'point': True}
+    """
+    return {
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "step", "type": "ordinal", "title": "Answers added"},
+            "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}},
+            "color": {"field": "cause", "type": "nominal"},
+            "strokeDash": {"field": "cause", "type": "nominal"},
+            "tooltip": [
+                {"field": "answer"},
+                {"field": "cause"},
+                {"field": "probability", "type": "quantitative", "format": ".2%"},
+            ],
+        },
+    }

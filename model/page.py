@@ -1,0 +1,268 @@
+"""What the app's page shows, as plain data: charts' rows in display order, short citations, groups.
+
+The app draws; this module decides what is drawn and in which order, so the page can be tested
+without a browser: the differential sorted by the ranking in use on every rerun, an explanation
+split into answers that moved a cause and answers that did not, ticks for a likelihood-ratio axis,
+red flags as one line with a short citation, the findings to ask first, and the case inside any
+file the app or the command line writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from model.explain import Contribution
+from model.inference import Diagnosis
+from model.knowledge import Knowledge
+from model.present import contributions_frame, differential_frame, format_probability
+from model.questions import QuestionValue
+from model.triage import Triage
+from model.vocabulary import Source
+
+NO_EFFECT = 0.01
+"""An answer that moves a cause's log-odds by less than this is listed as having no effect (a display
+tolerance: a likelihood ratio within 1% of one, invisible on any chart)."""
+
+
+def saved_case(data: Any) -> Any:
+    """Return the case inside a saved file: the file itself, or the ``case`` of a full result.
+
+    The app's download and ``python -m model diagnose`` write a full result whose ``case`` is the
+    case as understood; a case file has only ``context`` and ``findings``. Anything else is returned
+    unchanged, for `model.case.parse_case` to name what is wrong with it.
+
+    Examples
+    --------
+    >>> saved_case({"ranking": ["ectropion"], "case": {"context": {}, "findings": {"fever": True}}})
+    {'context': {}, 'findings': {'fever': True}}
+    >>> saved_case({"context": {"age_band": "25_34"}})
+    {'context': {'age_band': '25_34'}}
+    """
+    if isinstance(data, dict) and isinstance(data.get("case"), dict):
+        return data["case"]
+    return data
+
+
+def differential_rows(diagnosis: Diagnosis, knowledge: Knowledge, by: str, top: int = 3) -> pd.DataFrame:
+    """Return the differential's rows for a chart, sorted by ``by``, the most probable first.
+
+    Parameters
+    ----------
+    diagnosis : Diagnosis
+    knowledge : Knowledge
+    by : {"explains", "present"}
+        Draw and sort by P(explains the bleeding), or by P(present). A case that does not present
+        with bleeding after sex has only P(present).
+    top : int
+        How many leading causes are marked ``leading``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `model.present.differential_frame`'s columns, plus ``bar`` and ``before`` (the drawn value,
+        now and before other answers), ``rank`` (0 for the first), ``name`` (the label, with
+        "(serious)" for a serious cause), ``kind`` ("serious cause" or "other cause"), ``leading``
+        and ``text`` (the value written at the end of the bar, with P(present) beside P(explains)).
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> model = build_model()
+    >>> result = diagnose(model, {"findings": {"test_chlamydia": True}})
+    >>> rows = differential_rows(result, model.knowledge, "explains")
+    >>> rows["cause"].iloc[0], bool(rows["bar"].is_monotonic_decreasing)
+    ('chlamydia', True)
+    >>> rows["text"].iloc[0]
+    '62% (present 85%)'
+
+    """
+    frame = differential_frame(diagnosis, knowledge)
+    explains = by == "explains" and diagnosis.explains is not None
+    frame["bar"] = frame["value"] if explains else frame["posterior"]
+    frame["before"] = frame["value_before"] if explains else frame["prior"]
+    frame = frame.sort_values("bar", ascending=False, kind="stable").reset_index(drop=True)
+    frame["rank"] = frame.index
+    frame["name"] = [
+        f"{label} (serious)" if s else label for label, s in zip(frame.label, frame.serious, strict=True)
+    ]
+    frame["kind"] = ["serious cause" if s else "other cause" for s in frame.serious]
+    frame["leading"] = frame.index < top
+    frame["text"] = [
+        f"{chart_percent(b)} (present {chart_percent(p)})" if explains else chart_percent(b)
+        for b, p in zip(frame.bar, frame.posterior, strict=True)
+    ]
+    return frame
+
+
+def differential_alt(rows: pd.DataFrame, title: str) -> str:
+    """Return the chart in words, for screen readers: each cause and its value, in the drawn order.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"name": ["Chlamydia", "Cervical polyp"], "text": ["62%", "3.1%"]})
+    >>> differential_alt(rows, "Chance it explains the bleeding")
+    'Chance it explains the bleeding, most likely first: Chlamydia 62%; Cervical polyp 3.1%.'
+    """
+    return (
+        f"{title}, most likely first: "
+        + "; ".join(f"{n} {t}" for n, t in zip(rows.name, rows.text, strict=True))
+        + "."
+    )
+
+
+def chart_percent(p: float) -> str:
+    """Write a probability briefly, for the end of a bar: two significant figures, down to 0.1%.
+
+    Examples
+    --------
+    >>> [chart_percent(p) for p in (0.968, 0.059, 0.0088, 0.00002)]
+    ['97%', '5.9%', '0.88%', '<0.1%']
+    """
+    if p < 0.001:
+        return "<0.1%"
+    return f"{float(f'{100 * p:.2g}'):g}%"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What moved one cause: the answers that did (a table), and those that did not (labels)."""
+
+    moved: pd.DataFrame
+    no_effect: tuple[str, ...]
+
+
+def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanation:
+    """Split the contributions to a cause into answers that moved it and answers with no effect.
+
+    ``moved`` is `model.present.contributions_frame` for the answers with ``|log_odds|`` of at least
+    `NO_EFFECT`, plus ``text`` (the likelihood ratio, as "x3.2"); the others are listed by label.
+
+    Examples
+    --------
+    >>> from model import build_model
+    >>> from model.explain import contributions
+    >>> model = build_model()
+    >>> case = model.parse({"context": {"menopause": "pre"}, "findings": {"test_chlamydia": True}})
+    >>> why = explanation(contributions(model, case, "chlamydia"), model.knowledge)
+    >>> list(why.moved["finding"])
+    ['postcoital_bleeding', 'test_chlamydia']
+    """
+    frame = contributions_frame(steps, knowledge)
+    small = frame["log_odds"].abs() < NO_EFFECT
+    moved = frame[~small].reset_index(drop=True)
+    moved["step"] = moved.index
+    moved["text"] = [f"x{ratio:.3g}" for ratio in moved["likelihood_ratio"]]
+    return Explanation(moved, tuple(frame.loc[small, "answer"]))
+
+
+def ratio_ticks(low: float, high: float) -> list[float]:
+    """Return ticks for a log axis of likelihood ratios: 1, 3, 10, 30... and their inverses.
+
+    The ticks cover ``[low, high]`` together with 1 (no change), so bars drawn from 1 stay on the axis.
+
+    Examples
+    --------
+    >>> ratio_ticks(0.2, 40)
+    [0.1, 0.3, 1, 3, 10, 30, 100]
+    >>> ratio_ticks(1.5, 2)
+    [1, 3]
+    """
+    low, high = min(low, 1.0), max(high, 1.0)
+    ticks: list[float] = [1]
+    step = 0
+    while ticks[-1] < high:  # 3, 10, 30, 100...
+        step += 1
+        ticks.append(10 ** (step // 2) * (3 if step % 2 else 1))
+    step = 0
+    while ticks[0] > low:  # 0.3, 0.1, 0.03...
+        step += 1
+        ticks.insert(0, round(10 ** -((step + 1) // 2) * (3 if step % 2 else 1), 10))
+    return ticks
+
+
+def short_citation(source: Source) -> str:
+    """Return a citation of a few words: the source's ``short`` name, or its first author and year.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> sources = load_knowledge().sources
+    >>> short_citation(sources["nice_ng12"]), short_citation(sources["astrup2004"])
+    ('NICE NG12', 'Astrup 2004')
+    """
+    if source.short:
+        return source.short
+    first = source.authors.split(",")[0].split()
+    name = first[0] if "," in source.authors else " ".join(first)
+    return f"{name} {source.year}"
+
+
+def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[str], bool]]:
+    """Return each reason for the triage as one line in the clinician's words, with its references.
+
+    Red flags come first, each led by its level in words; then the routine next steps (a treatment,
+    a referral pathway, or the baseline examination). Each line ends with short citations; the
+    references and the place in the guideline come separately, with whether the line is a red flag.
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> model = build_model()
+    >>> triage = diagnose(model, {"findings": {"faintness": True}}).triage
+    >>> [(line, refs, red)] = reason_lines(triage, model.knowledge)
+    >>> print(line)  # doctest: +ELLIPSIS
+    Emergency: Faintness or dizziness with bleeding ... (Victoria SRC gynaecology, SA Health PCB)
+    >>> refs[0].startswith("Department of Health, Victoria (2023)"), red
+    (True, True)
+    """
+    policy, sources = knowledge.red_flags, knowledge.sources
+    keys = {rule.id: rule.source for rule in (*policy.rules, *policy.reassurance)}
+    keys["baseline"] = policy.baseline_source
+    lines = []
+    for flag in triage.reasons:
+        red = flag in triage.red_flags
+        cited = ", ".join(short_citation(sources[k]) for k in keys.get(flag.id, ()))
+        level = f"{policy.levels[flag.level].label}: " if red else ""
+        line = f"{level}{flag.clinician}" + (f" ({cited})" if cited else "")
+        lines.append((line, [*flag.source, *([f"Where: {flag.locator}"] if flag.locator else [])], red))
+    return lines
+
+
+def ask_first(knowledge: Knowledge) -> list[str]:
+    """Return the findings that can raise a red flag on their own answer, in vocabulary order.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> first = ask_first(load_knowledge())
+    >>> "heavy" in first and "faintness" in first and "dryness" not in first
+    True
+    """
+    policy = knowledge.red_flags
+    named = {node for rule in policy.rules if policy.urgency(rule.level) > policy.urgency("routine")
+             for node in rule.when}  # fmt: skip
+    findings = knowledge.vocabulary.findings
+    return [f for f in findings if f in named and f != knowledge.vocabulary.presenting]
+
+
+def question_rows(values: Sequence[QuestionValue], knowledge: Knowledge) -> pd.DataFrame:
+    """Return the next questions as a narrow table: what to ask, and what each answer would lead to."""
+    vocab = knowledge.vocabulary
+
+    def leading(posteriors: Mapping[str, float]) -> str:
+        cause = max(posteriors, key=posteriors.get)
+        return f"{vocab.causes[cause].label} ({format_probability(posteriors[cause])})"
+
+    return pd.DataFrame(
+        [
+            {"Ask about": vocab.findings[q.finding].label,
+             "Chance of yes": format_probability(q.probability_yes), "Gain (bits)": f"{q.expected_gain:.3f}",
+             "If yes, leading": leading(q.if_yes), "If no, leading": leading(q.if_no)}
+            for q in values
+        ],
+        columns=["Ask about", "Chance of yes", "Gain (bits)", "If yes, leading", "If no, leading"],
+    )  # fmt: skip

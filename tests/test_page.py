@@ -1,0 +1,121 @@
+"""What the page shows: the differential's order, explanations, ticks, citations, saved files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model import diagnose
+from model.case import parse_case
+from model.explain import contributions
+from model.page import (
+    NO_EFFECT,
+    ask_first,
+    differential_rows,
+    explanation,
+    question_rows,
+    ratio_ticks,
+    reason_lines,
+    saved_case,
+    short_citation,
+)
+from model.present import diagnosis_record
+from model.questions import next_questions
+
+CASE = {
+    "context": {"age_band": "under_25", "menopause": "pre", "sti_risk": "yes"},
+    "findings": {"test_chlamydia": True},
+}
+
+
+def test_rows_follow_the_ranking_in_use(shipped_model):
+    result = diagnose(shipped_model, CASE)
+    explains = differential_rows(result, shipped_model.knowledge, "explains")
+    present = differential_rows(result, shipped_model.knowledge, "present")
+    assert list(explains["cause"]) == result.ranking
+    assert list(present["cause"]) == sorted(result.posteriors, key=result.posteriors.get, reverse=True)
+    assert list(present["bar"]) == sorted(result.posteriors.values(), reverse=True)
+    assert explains["leading"].sum() == 3 and bool(explains["leading"].iloc[0])
+
+
+def test_serious_causes_are_named_in_words(shipped_model):
+    rows = differential_rows(diagnose(shipped_model, CASE), shipped_model.knowledge, "explains")
+    serious = rows[rows["serious"]]
+    assert len(serious) and all(name.endswith(" (serious)") for name in serious["name"])
+    assert set(rows["kind"]) == {"serious cause", "other cause"}
+
+
+def test_a_case_that_does_not_present_has_only_present(shipped_model):
+    result = diagnose(shipped_model, {"findings": {"postcoital_bleeding": False}})
+    rows = differential_rows(result, shipped_model.knowledge, "explains")
+    assert list(rows["bar"]) == sorted(result.posteriors.values(), reverse=True)
+    assert not any("present" in text for text in rows["text"])
+
+
+def test_tiny_contributions_are_listed_as_no_effect(shipped_model):
+    case = shipped_model.parse({"context": {"pregnancy": "not_pregnant"}, "findings": {"fever": False}})
+    why = explanation(contributions(shipped_model, case, "pregnancy_complication"), shipped_model.knowledge)
+    assert why.moved.empty and "Fever or feeling unwell: no" in why.no_effect
+    why = explanation(
+        contributions(shipped_model, shipped_model.parse(CASE), "chlamydia"), shipped_model.knowledge
+    )
+    assert (why.moved["log_odds"].abs() >= NO_EFFECT).all() and "Chlamydia test positive: yes" in set(
+        why.moved["answer"]
+    )
+
+
+@given(st.floats(1e-6, 1e6), st.floats(1e-6, 1e6))
+def test_ratio_ticks_cover_the_bars_and_one(a, b):
+    low, high = min(a, b), max(a, b)
+    ticks = ratio_ticks(low, high)
+    assert ticks[0] <= min(low, 1) and ticks[-1] >= max(high, 1) and 1 in ticks
+    assert ticks == sorted(ticks) and len(ticks) <= 2 * (abs(math.log10(low)) + abs(math.log10(high))) + 4
+
+
+def test_every_reason_is_one_line_in_the_clinicians_words_with_a_short_citation(shipped_model):
+    case = {"findings": {"heavy": True, "non_consensual": True, "test_chlamydia": True}}
+    result = diagnose(shipped_model, case)
+    lines = reason_lines(result.triage, shipped_model.knowledge)
+    assert len(lines) == len(result.triage.reasons) > len(result.triage.red_flags) >= 2
+    for (line, references, red), flag in zip(lines, result.triage.reasons, strict=True):
+        assert "\n" not in line and flag.clinician in line and "http" not in line
+        assert list(flag.source) == references[: len(flag.source)]
+        assert red == (flag in result.triage.red_flags)
+        assert not any(level in line for level in ("urgent:", "soon:", "suspected_cancer"))
+    assert [red for *_, red in lines] == sorted((red for *_, red in lines), reverse=True)  # red flags first
+
+
+def test_short_citations_come_from_the_sources_file(shipped_knowledge):
+    assert short_citation(shipped_knowledge.sources["rcog_gtg63"]) == "RCOG GTG 63"
+    assert all(short_citation(s) for s in shipped_knowledge.sources.values())
+
+
+def test_ask_first_holds_the_findings_of_red_flag_rules(shipped_knowledge):
+    first = ask_first(shipped_knowledge)
+    assert {"heavy", "faintness", "non_consensual"} <= set(first)
+    assert shipped_knowledge.vocabulary.presenting not in first
+
+
+def test_every_file_the_app_or_cli_writes_opens_as_its_case(shipped_model):
+    """The app's download and ``diagnose`` output are full results; the case inside is what opens."""
+    vocab = shipped_model.knowledge.vocabulary
+    result = diagnose(shipped_model, CASE)
+    record = json.loads(json.dumps(diagnosis_record(result)))
+    assert parse_case(saved_case(record), vocab) == result.case
+    assert parse_case(saved_case(result.case.to_dict()), vocab) == result.case
+
+
+def test_question_rows_are_narrow_and_readable(shipped_model):
+    values = next_questions(shipped_model, CASE)[:5]
+    rows = question_rows(values, shipped_model.knowledge)
+    assert list(rows.columns) == [
+        "Ask about",
+        "Chance of yes",
+        "Gain (bits)",
+        "If yes, leading",
+        "If no, leading",
+    ]
+    assert len(rows) == 5 and all(len(label) < 60 for label in rows["Ask about"])
