@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from model.errors import CaseError, KnowledgeError
+from model.intake import shown
 from model.vocabulary import FINDING_STATES, ImpossibleCombination, Vocabulary
 
 CASE_KEYS = ("context", "findings")
@@ -29,6 +32,32 @@ class Case:
     context: Mapping[str, str] = field(default_factory=dict)
     findings: Mapping[str, bool] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Check the shape at once, so a bad case fails here rather than deep inside an engine.
+
+        Ids and states are checked against a vocabulary by `check_case` (the model does it for
+        every case it is given). A NumPy boolean is taken as the boolean it is.
+
+        Raises
+        ------
+        CaseError
+            For a context or findings that is not a mapping of text ids, a state that is not text
+            or an answer that is not true or false.
+
+        Examples
+        --------
+        >>> Case({"age_band": "25_34"}, {"fever": False}).findings
+        {'fever': False}
+        >>> Case(findings={"fever": "yes"})
+        Traceback (most recent call last):
+        model.errors.CaseError: findings.fever: "yes" must be true or false
+        """
+        object.__setattr__(self, "context", _typed(self.context, "context", (str,), "a state id (text)"))
+        answers = {
+            k: bool(v) if isinstance(v, np.bool_) else v for k, v in _typed(self.findings, "findings").items()
+        }
+        object.__setattr__(self, "findings", _typed(answers, "findings", (bool,), "true or false"))
+
     def evidence(self) -> dict[str, str]:
         """Return the case as network evidence: node id to state name (findings as ``yes``/``no``)."""
         observed = dict(self.context)
@@ -40,9 +69,48 @@ class Case:
         return {"context": dict(self.context), "findings": dict(self.findings)}
 
 
-def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+def _typed(raw: Any, part: str, types: tuple[type, ...] = (object,), expected: str = "") -> dict:
+    if not isinstance(raw, Mapping):
+        raise CaseError(part, f"must be a mapping of ids, not {type(raw).__name__}")
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise CaseError(f"{part}.{_quoted(key)}", "an id is text")
+        if not isinstance(value, types):
+            raise CaseError(f"{part}.{shown(key)}", f"{_quoted(value)} must be {expected}")
+    return dict(raw)
+
+
+def _quoted(value: Any) -> str:
+    """Return a value as it would be written in JSON (repr when it has no JSON form), shortened."""
+    try:
+        return shown(json.dumps(value))
+    except (TypeError, ValueError, RecursionError):
+        return shown(repr(value))
+
+
+def _suggest(word: Any, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_case(case: Case, vocabulary: Vocabulary) -> Case:
+    """Return the case if every id and state is in the vocabulary (combinations are not checked).
+
+    Raises
+    ------
+    CaseError
+        Naming the first unknown id or state.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> check_case(Case({"age_band": "banana"}), load_knowledge().vocabulary)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    model.errors.CaseError: context.age_band: "banana" is not a state; use one of: under_25, ...
+    """
+    _parse_context(case.context, vocabulary)
+    _parse_findings(case.findings, vocabulary)
+    return case
 
 
 def parse_case(data: Any, vocabulary: Vocabulary, check_combinations: bool = True) -> Case:
@@ -80,7 +148,10 @@ def parse_case(data: Any, vocabulary: Vocabulary, check_combinations: bool = Tru
         raise CaseError("", "a case must be a JSON object with 'context' and 'findings'")
     for key in data:
         if key not in CASE_KEYS:
-            raise CaseError(key, f"unknown key; a case has only {' and '.join(CASE_KEYS)}")
+            raise CaseError(
+                shown(key) if isinstance(key, str) else _quoted(key),
+                f"unknown key; a case has only {' and '.join(CASE_KEYS)}",
+            )
     context = _parse_context(data.get("context", {}), vocabulary)
     findings = with_presenting(_parse_findings(data.get("findings", {}), vocabulary), vocabulary)
     case = Case(context, findings)
@@ -133,10 +204,10 @@ def _parse_context(raw: Any, vocabulary: Vocabulary) -> dict[str, str]:
         raise CaseError("context", "must be an object of context variable to state")
     context = {}
     for var_id, state in raw.items():
-        variable = vocabulary.context.get(var_id)
+        variable = vocabulary.context.get(var_id) if isinstance(var_id, str) else None
         if variable is None:
             raise CaseError(
-                f"context.{var_id}",
+                f"context.{_quoted(var_id) if not isinstance(var_id, str) else shown(var_id)}",
                 f"unknown context variable{_suggest(var_id, vocabulary.context)}; "
                 f"use one of: {', '.join(vocabulary.context)}",
             )
@@ -145,7 +216,7 @@ def _parse_context(raw: Any, vocabulary: Vocabulary) -> dict[str, str]:
         if not isinstance(state, str) or state not in variable.states:
             raise CaseError(
                 f"context.{var_id}",
-                f"{json.dumps(state)} is not a state{_suggest(str(state), variable.states)}; "
+                f"{_quoted(state)} is not a state{_suggest(state, variable.states)}; "
                 f"use one of: {', '.join(variable.states)}",
             )
         context[var_id] = state
@@ -159,17 +230,18 @@ def _parse_findings(raw: Any, vocabulary: Vocabulary) -> dict[str, bool]:
         raise CaseError("findings", "must be an object of finding id to true or false")
     findings = {}
     for finding_id, answer in raw.items():
-        if finding_id not in vocabulary.findings:
+        if not isinstance(finding_id, str) or finding_id not in vocabulary.findings:
             hint = _suggest(finding_id, vocabulary.findings)
-            raise CaseError(f"findings.{finding_id}", f"unknown finding{hint}")
+            name = shown(finding_id) if isinstance(finding_id, str) else _quoted(finding_id)
+            raise CaseError(f"findings.{name}", f"unknown finding{hint}")
         if answer is None:
             continue
-        if not isinstance(answer, bool):
+        if not isinstance(answer, bool | np.bool_):
             raise CaseError(
                 f"findings.{finding_id}",
-                f"{json.dumps(answer)} must be true, false, or left out when unknown",
+                f"{_quoted(answer)} must be true, false, or left out when unknown",
             )
-        findings[finding_id] = answer
+        findings[finding_id] = bool(answer)
     return findings
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from pgmpy.inference import VariableElimination
 from pgmpy.models import DiscreteBayesianNetwork
 
-from model.case import Case, contradictions, parse_case
+from model.case import Case, check_case, contradictions, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
 from model.network import NetworkTables, build_network, last_chain_node, link_node, network_tables
@@ -45,7 +45,9 @@ class DiagnosticModel:
     fast: QuickscoreEngine = field(repr=False)
 
     def parse(self, data: Any) -> Case:
-        """Check raw case data (decoded JSON) against this model's vocabulary."""
+        """Check a `Case`, or raw case data (decoded JSON), against this model's vocabulary."""
+        if isinstance(data, Case):
+            return check_case(data, self.knowledge.vocabulary)
         return parse_case(data, self.knowledge.vocabulary)
 
 
@@ -328,8 +330,7 @@ def diagnose(model: DiagnosticModel, case: Case | Mapping[str, Any], engine: str
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if not isinstance(case, Case):
-        case = model.parse(case)
+    case = model.parse(case)
     evidence = case.evidence()
     kb = model.knowledge
     if engine == "pgmpy":

@@ -129,8 +129,7 @@ def posterior_intervals(
     level = fraction(level, "level")
     if not 0.0 < level < 1.0:
         raise ArgumentError("level", f"{level!r} must be strictly between 0 and 1")
-    if not isinstance(case, Case):
-        case = model.parse(case)
+    case = model.parse(case)
     check_possible(model, case)
     kb = model.knowledge
     engine = fast_engine(kb, network_tables(kb, parameter_draws(kb, draws, seed)))

@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
-from model import CaseError, parse_case
+from model import Case, CaseError, diagnose, parse_case
+from model.uncertainty import posterior_intervals
 
 
 @pytest.mark.parametrize(
@@ -100,3 +102,61 @@ def test_impossible_query_keeps_every_answer_and_says_why(shipped_knowledge):
     )
     assert case.context == {"menopause": "post", "pregnancy": "first_trimester", "age_band": "45_54"}
     assert problems == []  # the contradiction is weighed and named by diagnose_readings
+
+
+# Regression tests: the Python API once failed deep inside with untyped errors, or accepted these.
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"context": ["age"]}, r"context: must be a mapping of ids, not list"),
+        ({"context": {1: "old"}}, r"context.1: an id is text"),
+        ({"context": {None: "old"}}, r"context.null: an id is text"),
+        ({"context": {"age": 3}}, r"context.age: 3 must be a state id \(text\)"),
+        ({"findings": {"lesion": "yes"}}, r'findings.lesion: "yes" must be true or false'),
+        ({"findings": {"lesion": None}}, r"findings.lesion: null must be true or false"),
+        ({"findings": {"lesion": 1}}, r"findings.lesion: 1 must be true or false"),
+        (
+            {"findings": {"x" * 1000: "no"}},
+            r"^findings.x{60}… \(1,000 characters\): \"no\" must be true or false$",
+        ),
+    ],
+)
+def test_a_case_checks_its_shape_on_construction(arguments, match):
+    with pytest.raises(CaseError, match=match):
+        Case(**arguments)
+
+
+def test_a_numpy_boolean_answer_is_the_boolean_it_is(tiny_knowledge):
+    assert Case(findings={"lesion": np.bool_(True)}).findings == {"lesion": True}
+    parsed = parse_case({"findings": {"lesion": np.bool_(False)}}, tiny_knowledge.vocabulary)
+    assert parsed.findings == {"lesion": False} and type(parsed.findings["lesion"]) is bool
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"context": {1: "old"}}, r"context.1: unknown context variable"),
+        ({"findings": {None: True}}, r"findings.null: unknown finding"),
+        ({"findings": {"lesion": object()}}, r"findings.lesion: <object object at .*> must be true, false"),
+        ({"context": {"age": "z" * 500}}, r"context.age: \"z{59}… \(502 characters\) is not a state"),
+        ({("a",): {}}, r'\["a"\]: unknown key'),
+    ],
+)
+def test_ids_that_are_not_text_and_long_values_give_short_typed_errors(tiny_knowledge, data, match):
+    with pytest.raises(CaseError, match=match):
+        parse_case(data, tiny_knowledge.vocabulary)
+
+
+def test_a_constructed_case_is_checked_against_the_vocabulary_before_any_engine(tiny_model):
+    """``Case({"age": "banana"})`` once failed later with "tuple.index(x): x not in tuple"."""
+    for case, match in (
+        (Case({"age": "banana"}), r'context.age: "banana" is not a state; use one of: young, old'),
+        (Case(findings={"fevr": True}), r"findings.fevr: unknown finding"),
+    ):
+        for engine in ("fast", "pgmpy"):
+            with pytest.raises(CaseError, match=match):
+                diagnose(tiny_model, case, engine=engine)
+        with pytest.raises(CaseError, match=match):
+            posterior_intervals(tiny_model, case, draws=10)

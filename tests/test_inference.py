@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from model import CaseError, build_model, diagnose
+from model import CaseError, KnowledgeError, build_model, diagnose
 from model.inference import Diagnosis
 
 
@@ -131,3 +131,9 @@ def test_overrides_change_the_answer(tiny_knowledge):
         {"findings": {"test_infection": True}},
     )
     assert tuned.posteriors["infection"] < base.posteriors["infection"]
+
+
+def test_overrides_as_a_list_are_a_knowledge_error_not_an_attribute_error(tiny_knowledge):
+    """Regression: ``build_model(overrides=[...])`` failed with AttributeError deep inside."""
+    with pytest.raises(KnowledgeError, match=r"overrides: must be a mapping of parameter id to value"):
+        build_model(tiny_knowledge, overrides=[("finding_leaks:lesion", 0.1)])
