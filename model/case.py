@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from model.errors import CaseError, KnowledgeError
-from model.intake import shown
+from model.intake import NotUtf8, decode_utf8, read_case_json, shown
 from model.vocabulary import FINDING_STATES, ImpossibleCombination, Vocabulary
 
 CASE_KEYS = ("context", "findings")
@@ -270,6 +270,12 @@ def _check_combinations(case: Case, vocabulary: Vocabulary) -> None:
 
 
 UNKNOWN = "unknown"
+MAX_LINK_PROBLEMS = 5  # a link with many bad pairs names the first few and counts the rest
+SHARE_LINK_NOTE = (
+    "The link holds every answer of this case in plain words, including sensitive ones such as sex "
+    "that was not wanted or a pregnancy. Anyone who sees the link can read them, and so can this "
+    "browser's history. Nothing is stored on the server."
+)
 
 
 def case_to_query(case: Case) -> dict[str, str]:
@@ -283,17 +289,27 @@ def case_to_query(case: Case) -> dict[str, str]:
     return case.evidence()
 
 
-def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[Case, list[str]]:
+def case_from_query(
+    params: Mapping[str, str | Sequence[str]], vocabulary: Vocabulary
+) -> tuple[Case, list[str]]:
     """Decode URL query parameters into a case, keeping every valid pair.
 
-    A link may be old or edited by hand: a bad pair is reported and skipped, never fatal, so the
-    rest of the case still loads. ``unknown`` leaves an id unknown. Answers that contradict each
-    other are all kept (see `model.inference.diagnose_readings`).
+    A link may be old, edited by hand or crafted: each bad pair is named and left out, never fatal,
+    so the rest of the case still loads. ``unknown`` leaves an id unknown; an id given more than
+    once with different values is left out. Answers that contradict each other are all kept (see
+    `model.inference.diagnose_readings`). The messages quote the link shortened (`shown`) and are
+    still untrusted: show them as plain text, never as Markdown or HTML.
+
+    Parameters
+    ----------
+    params : Mapping
+        Query parameter to its value, or to every value it was given in the link.
+    vocabulary : Vocabulary
 
     Returns
     -------
     tuple of (Case, list of str)
-        The case, and one message per pair that was skipped.
+        The case, and one message per pair left out (the first `MAX_LINK_PROBLEMS`, then a count).
 
     Examples
     --------
@@ -303,22 +319,58 @@ def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[
     ({'age_band': '25_34'}, ["'fevr' is not a context variable or finding (did you mean 'fever'?)"])
     """
     context, findings, problems = {}, {}, []
-    for key, value in params.items():
+    for key, given in params.items():
+        values = [given] if isinstance(given, str) else list(dict.fromkeys(given))
+        if len(values) != 1:
+            problems.append(f"'{shown(key)}' is given {len(values)} different values; give it once")
+            continue
+        value = values[0]
         if value == UNKNOWN:
             continue
         if key in vocabulary.context:
             if value in vocabulary.context[key].states:
                 context[key] = value
             else:
-                problems.append(f"'{key}={value}': use one of {', '.join(vocabulary.context[key].states)}")
+                states = ", ".join(vocabulary.context[key].states)
+                problems.append(f"'{key}={shown(value)}': use one of {states}")
         elif key in vocabulary.findings:
             if value in FINDING_STATES:
                 findings[key] = value == "yes"
             else:
-                problems.append(f"'{key}={value}': use yes, no or unknown")
+                problems.append(f"'{key}={shown(value)}': use yes, no or unknown")
         else:
             hint = _suggest(key, [*vocabulary.context, *vocabulary.findings])
-            problems.append(f"'{key}' is not a context variable or finding{hint}")
+            problems.append(f"'{shown(key)}' is not a context variable or finding{hint}")
+    if len(problems) > MAX_LINK_PROBLEMS:
+        rest = len(problems) - MAX_LINK_PROBLEMS
+        problems = [*problems[:MAX_LINK_PROBLEMS], f"and {rest:,} more pairs that were not understood"]
     # Answers that contradict each other are kept as entered: `model.inference.diagnose_readings`
     # weighs each reading and names the contradiction, rather than silently dropping an answer.
     return Case(context, with_presenting(findings, vocabulary)), problems
+
+
+def case_from_file(data: bytes, vocabulary: Vocabulary) -> Case:
+    """Read a saved case file (an upload): UTF-8 JSON within the limits of `model.intake`.
+
+    Answers that contradict each other are kept, as from a link.
+
+    Raises
+    ------
+    CaseError
+        For bytes that are not UTF-8, text that is not a JSON case within the limits, or an
+        unknown id or state; the message is untrusted text (show it as plain text).
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> case_from_file(b'{"findings": {"fever": true}}', load_knowledge().vocabulary).findings
+    {'postcoital_bleeding': True, 'fever': True}
+    >>> case_from_file(b"{not json", load_knowledge().vocabulary)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    model.errors.CaseError: the file: not valid JSON (Expecting property name ... at line 1, column 2)
+    """
+    try:
+        text = decode_utf8(data)
+    except NotUtf8 as exc:
+        raise CaseError("the file", f"line {exc.line}: {exc}") from None
+    return parse_case(read_case_json(text, "the file"), vocabulary, check_combinations=False)

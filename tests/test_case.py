@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from model import Case, CaseError, diagnose, parse_case
+from model.case import MAX_LINK_PROBLEMS, case_from_file, case_from_query
 from model.uncertainty import posterior_intervals
 
 
@@ -160,3 +161,61 @@ def test_a_constructed_case_is_checked_against_the_vocabulary_before_any_engine(
                 diagnose(tiny_model, case, engine=engine)
         with pytest.raises(CaseError, match=match):
             posterior_intervals(tiny_model, case, draws=10)
+
+
+# Links and uploads are untrusted: each bad pair is named (shortened) and only it is dropped.
+
+
+def test_a_bad_pair_in_a_link_is_named_and_only_it_is_dropped(tiny_knowledge):
+    case, problems = case_from_query(
+        {"age": "old", "pill": "maybe", "lesion": ["yes", "no"], "discharge": ["yes", "yes"]},
+        tiny_knowledge.vocabulary,
+    )
+    assert case.context == {"age": "old"} and case.findings == {"discharge": True}
+    assert problems == [
+        "'pill=maybe': use one of no, yes",
+        "'lesion' is given 2 different values; give it once",
+    ]
+
+
+def test_link_text_is_quoted_short_and_the_problems_are_counted_past_a_few(tiny_knowledge):
+    params = {"[verify](http://evil.example)": "yes", "age": "x" * 100_000}
+    params.update({f"junk{i}": "yes" for i in range(20)})
+    _, problems = case_from_query(params, tiny_knowledge.vocabulary)
+    assert problems[0] == "'[verify](http://evil.example)' is not a context variable or finding"
+    assert problems[1] == "'age=" + "x" * 60 + "… (100,000 characters)': use one of young, old"
+    assert (
+        len(problems) == MAX_LINK_PROBLEMS + 1
+        and problems[-1] == "and 17 more pairs that were not understood"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, r"the file: is 200,000 characters; a case is at most 100,000"),
+        (b'{"findings": ' * 30_000 + b"{}" + b"}" * 30_000, r"the file: is [\d,]+ characters"),
+        (b'{"context": ' * 20 + b"{}" + b"}" * 20, r"the file: nests more than 10 deep"),
+        (
+            b'{"findings": {"lesion": true}}'.decode().encode("utf-16"),
+            r"the file: line 1: byte 0xff is not UTF-8",
+        ),
+        (b'{"findings": {"l\xe9sion": true}}', r"the file: line 1: byte 0xe9 is not UTF-8"),
+        (b"{not json", r"the file: not valid JSON"),
+        (b'{"findings": {"lesion": true, "lesion": false}}', r'the key "lesion" is given twice'),
+        (
+            b'{"findings": {"[x](http://evil.example)": true}}',
+            r"findings.\[x\]\(http://evil.example\): unknown finding",
+        ),
+    ],
+)
+def test_a_case_file_that_cannot_be_used_is_a_case_error(tiny_knowledge, data, match):
+    with pytest.raises(CaseError, match=match):
+        case_from_file(data, tiny_knowledge.vocabulary)
+
+
+def test_a_case_file_with_a_byte_order_mark_and_contradictions_is_read_as_entered(tiny_knowledge):
+    case = case_from_file(
+        b'\xef\xbb\xbf{"context": {"pill": "yes"}, "findings": {"lesion": true}}', tiny_knowledge.vocabulary
+    )
+    assert case.context == {"pill": "yes"} and case.findings == {"lesion": True}

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from model import CaseError, KnowledgeError, build_model, diagnose
-from model.inference import Diagnosis
+from model import Case, CaseError, KnowledgeError, build_model, diagnose
+from model.inference import Diagnosis, diagnose_as_entered
 
 
 def reference_posterior(kb, evidence):
@@ -137,3 +137,14 @@ def test_overrides_as_a_list_are_a_knowledge_error_not_an_attribute_error(tiny_k
     """Regression: ``build_model(overrides=[...])`` failed with AttributeError deep inside."""
     with pytest.raises(KnowledgeError, match=r"overrides: must be a mapping of parameter id to value"):
         build_model(tiny_knowledge, overrides=[("finding_leaks:lesion", 0.1)])
+
+
+def test_an_answer_the_numbers_rule_out_is_set_aside_by_name_and_the_rest_kept(tiny_model):
+    """A tuned folder can make an answer impossible; the app sets aside that answer only."""
+    model = build_model(tiny_model.knowledge, overrides={"context_prevalence:pill=yes|age=old": 0})
+    result, problems = diagnose_as_entered(model, Case({"age": "old", "pill": "yes"}, {"discharge": True}))
+    assert result.case.context == {"age": "old"} and result.case.findings == {"discharge": True}
+    assert problems == [
+        '"On the pill" cannot occur with the other answers under these numbers, so the figures and triage set '
+        "it aside. Please check this answer."
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,9 @@ def test_the_calibration_counts(shipped_model):
         f"Today {met} are met and the other {gaps} are known gaps with their reasons ({len(checks)} in all)"
         in README
     )
+
+
+def test_the_commands_the_readme_runs_from_the_environment_are_installed_by_the_project():
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    used = set(re.findall(r"\.venv/bin/([\w-]+)", README)) - {"python", "pip", "jupyter", "activate"}
+    assert used == set(scripts) == {"pcb-app"}

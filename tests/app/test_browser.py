@@ -34,8 +34,8 @@ def server():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    # The README's launcher (pcb-app): the project's options, whatever the working directory.
+    command = [sys.executable, "-m", "model.launch", f"--server.port={port}", "--server.address=127.0.0.1"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -69,8 +69,12 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
             "radiogroup", name="Is the vagina dry, or is sex uncomfortable because of dryness?"
         )
         dryness.get_by_text("Yes", exact=True).click()  # answer a finding
+        page.get_by_text("Triage: Within two weeks").wait_for(timeout=60_000)
+        assert "dryness" not in page.url  # privacy: the case is in the address only when asked
+        page.get_by_text("Put this case in the page link, to share it").click()
         page.wait_for_function("() => location.search.includes('dryness=yes')", timeout=60_000)
         assert "menopause=post" in page.url
+        page.get_by_text("Anyone who sees the link can read them").wait_for(timeout=60_000)
 
         page.get_by_role(
             "radiogroup", name="Is the bleeding heavy (soaking a pad, or with clots), or hard to stop?"
@@ -85,7 +89,7 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
         bad = tmp_path / "bad.json"
         bad.write_text("{not json")
         upload.set_input_files(str(bad))  # a broken file: a message, and the page keeps working
-        page.get_by_text("The file is not a JSON case file.").wait_for(timeout=60_000)
+        page.get_by_text("The case file could not be used").wait_for(timeout=60_000)
         good = tmp_path / "case.json"
         good.write_text('{"context": {"pregnancy": "first_trimester"}, "findings": {"heavy": false}}')
         upload.set_input_files(str(good))
