@@ -91,7 +91,7 @@ def encode_frame(model: DiagnosticModel, frame: pd.DataFrame) -> EncodedCases:
         if bad.any():
             row = frame.index[np.argmax(bad)]
             raise CaseError(
-                f"column {var}, row {row}",
+                f"column {var}, {frame.index.name or 'row'} {row}",
                 f"{frame[var].iloc[np.argmax(bad)]!r} is not one of: {', '.join(states)}",
             )
         context[:, i] = np.where(blank, -1, codes)
@@ -105,7 +105,7 @@ def encode_frame(model: DiagnosticModel, frame: pd.DataFrame) -> EncodedCases:
         if bad.any():
             row = frame.index[np.argmax(bad)]
             raise CaseError(
-                f"column {finding}, row {row}",
+                f"column {finding}, {frame.index.name or 'row'} {row}",
                 f"{frame[finding].iloc[np.argmax(bad)]!r} is not yes, no or empty",
             )
         findings[:, j] = np.where(yes, 1, np.where(no, 0, -1))

@@ -173,7 +173,9 @@ def _read_table(path: str) -> pd.DataFrame:
     try:
         if Path(path).suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")  # the file's line, after the header
+        return frame
     except FileNotFoundError:
         raise UsageError(f"{path}: cannot read (No such file or directory)") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:

@@ -435,3 +435,13 @@ def test_a_full_disk_exits_2_with_one_line():
         )
     assert done.returncode == 2
     assert done.stderr == "error: cannot write the output (No space left on device)\n"
+
+
+def test_a_bad_cell_in_a_csv_cohort_is_named_by_its_line_in_the_file(tmp_path):
+    """Regression: the row was counted from 0, not as the file's line."""
+    cohort = write(tmp_path, "cohort.csv", "age_band,test_chlamydia\n25_34,yes\n25_34,maybe\n")
+    one_error_line(
+        *run("diagnose", "--batch", cohort), r"column test_chlamydia, line 3: 'maybe' is not yes, no"
+    )
+    status, out, _ = run("diagnose", "--batch", write(tmp_path, "good.csv", "age_band\n25_34\n"))
+    assert status == 0 and out.startswith("line,ectropion,") and out.splitlines()[1].startswith("2,")
