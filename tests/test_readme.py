@@ -129,5 +129,13 @@ def test_the_calibration_counts(shipped_model):
 
 def test_the_commands_the_readme_runs_from_the_environment_are_installed_by_the_project():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    used = set(re.findall(r"\.venv/bin/([\w-]+)", README)) - {"python", "pip", "jupyter", "activate"}
-    assert used == set(scripts) == {"pcb-app"}
+    tools = {"python", "pip", "activate", "jupyter", "mutmut"}  # Python's, and from the extras
+    used = set(re.findall(r"\.venv/bin/([\w-]+)", README))
+    assert used - tools == set(scripts) == {"pcb-app"}
+    extras = " ".join(
+        " ".join(group)
+        for group in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+            "optional-dependencies"
+        ].values()
+    )
+    assert "mutmut" in extras and "jupyterlab" in extras
