@@ -219,3 +219,45 @@ def test_a_case_file_with_a_byte_order_mark_and_contradictions_is_read_as_entere
         b'\xef\xbb\xbf{"context": {"pill": "yes"}, "findings": {"lesion": true}}', tiny_knowledge.vocabulary
     )
     assert case.context == {"pill": "yes"} and case.findings == {"lesion": True}
+
+
+# Pinned exactly: each test kills mutants of model/case.py that survived the tests above.
+
+
+def test_a_case_keeps_its_own_copy_of_what_it_was_given():
+    context, findings = {"age": "old"}, {"lesion": np.bool_(True)}
+    case = Case(context, findings)
+    context["age"], findings["lesion"] = "young", False
+    assert case.context == {"age": "old"} and case.findings == {"lesion": True}
+    assert type(case.findings["lesion"]) is bool
+
+
+def test_findings_of_the_wrong_shape_are_named_as_findings():
+    with pytest.raises(CaseError, match=r"^findings: must be a mapping of ids, not list$"):
+        Case(findings=["lesion"])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "a case must be a JSON object with 'context' and 'findings'"),
+        ({"context": {None: "old"}}, "context.null: unknown context variable; use one of: age, pill"),
+        (
+            {"context": {"age": "yung"}},
+            "context.age: \"yung\" is not a state (did you mean 'young'?); use one of: young, old",
+        ),
+        ({"findings": {1: True}}, "findings.1: unknown finding"),
+    ],
+)
+def test_the_exact_words_of_a_bad_case(tiny_knowledge, data, message):
+    with pytest.raises(CaseError) as caught:
+        parse_case(data, tiny_knowledge.vocabulary)
+    assert str(caught.value) == message
+
+
+def test_a_link_suggests_the_id_it_probably_meant_and_counts_only_past_the_limit(tiny_knowledge):
+    _, problems = case_from_query({"lesoin": "yes"}, tiny_knowledge.vocabulary)
+    assert problems == ["'lesoin' is not a context variable or finding (did you mean 'lesion'?)"]
+    bad = {f"junk{i}": "yes" for i in range(MAX_LINK_PROBLEMS)}
+    _, problems = case_from_query(bad, tiny_knowledge.vocabulary)
+    assert len(problems) == MAX_LINK_PROBLEMS and not any("more pairs" in p for p in problems)
