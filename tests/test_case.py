@@ -261,3 +261,9 @@ def test_a_link_suggests_the_id_it_probably_meant_and_counts_only_past_the_limit
     bad = {f"junk{i}": "yes" for i in range(MAX_LINK_PROBLEMS)}
     _, problems = case_from_query(bad, tiny_knowledge.vocabulary)
     assert len(problems) == MAX_LINK_PROBLEMS and not any("more pairs" in p for p in problems)
+
+
+def test_a_case_that_is_not_an_object_is_a_problem_of_the_whole_case(tiny_knowledge):
+    with pytest.raises(CaseError) as caught:
+        parse_case("fever", tiny_knowledge.vocabulary)
+    assert caught.value.field == ""
