@@ -92,6 +92,7 @@ def tuned_model(priors: str | None, parameter: str, value: float):
 PRIORS = priors_folder()
 try:
     model = loaded_model(PRIORS)
+    published_cases(PRIORS)  # the folder's own case library, for the teaching section
 except KnowledgeError as exc:
     st.error(f"The priors folder '{PRIORS}' could not be loaded: {exc}")
     st.stop()

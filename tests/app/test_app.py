@@ -255,3 +255,11 @@ def test_tracebacks_never_reach_the_page():
 
     fresh()
     assert config.get_option("client.showErrorDetails") == "none"
+
+
+def test_a_priors_folder_without_its_case_library_says_so_instead_of_failing_later(monkeypatch, tiny_copy):
+    """--priors applies to the case library too: a folder without one is named, not a traceback."""
+    monkeypatch.setattr(sys, "argv", ["app.py", "--priors", str(tiny_copy)])
+    at = fresh()
+    assert not at.exception
+    assert any("cases/vignettes.yaml: file not found" in e.value for e in at.error)
