@@ -2,7 +2,8 @@
 
 A thin shell over `model`: every number, rule and wording comes from there. Nothing about a case is
 logged, stored or sent; the case lives in this browser session and, when shared, in the link.
-A tuned priors folder (written by `Knowledge.write`) is loaded with ``streamlit run app.py -- --priors DIR``.
+Start it with ``pcb-app`` (`model.launch`: usage statistics off from any folder). A tuned priors
+folder (written by `Knowledge.write`) is loaded with ``pcb-app -- --priors DIR``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ import pandas as pd
 import streamlit as st
 
 from model import CaseError, KnowledgeError, build_model, diagnose, load_knowledge
-from model.case import UNKNOWN, Case, case_from_query, case_to_query, parse_case
+from model.case import (
+    SHARE_LINK_NOTE,
+    UNKNOWN,
+    Case,
+    case_from_file,
+    case_from_query,
+    case_to_query,
+    parse_case,
+)
 from model.charts import differential_spec, explanation_spec, trajectory_spec
 from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory
-from model.inference import diagnose_readings
+from model.inference import diagnose_as_entered
 from model.page import (
     ask_first,
     differential_alt,
@@ -27,13 +36,13 @@ from model.page import (
     explanation,
     question_rows,
     reason_lines,
-    saved_case,
 )
 from model.present import SEEK_CARE, diagnosis_record, diagnosis_text, differential_frame, network_dot
 from model.questions import TARGETS, next_questions
 from model.uncertainty import context_configurations, posterior_intervals
 
 st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layout="wide")
+st.set_option("client.showErrorDetails", "none")  # however the app is started: no traceback in the page
 BANNER = {
     "emergency": st.error,
     "urgent": st.error,
@@ -86,6 +95,7 @@ def tuned_model(priors: str | None, parameter: str, value: float):
 PRIORS = priors_folder()
 try:
     model = loaded_model(PRIORS)
+    published_cases(PRIORS)  # the folder's own case library, for the teaching section
 except KnowledgeError as exc:
     st.error(f"The priors folder '{PRIORS}' could not be loaded: {exc}")
     st.stop()
@@ -123,26 +133,26 @@ def load_upload() -> None:
     if upload is None:
         return
     try:
-        data = saved_case(json.loads(upload.getvalue().decode("utf-8")))
-        load_case(parse_case(data, vocab, check_combinations=False))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        st.session_state["upload_error"] = "The file is not a JSON case file."
+        load_case(case_from_file(upload.getvalue(), vocab))
+        st.session_state.pop("upload_error", None)
     except CaseError as exc:
-        st.session_state["upload_error"] = f"The case file could not be used: {exc}"
+        st.session_state["upload_error"] = str(exc)  # untrusted: shown as plain text
 
 
 if "started" not in st.session_state:  # first run: a shared link restores its case
     st.session_state["started"] = True
-    restored, problems = case_from_query(dict(st.query_params), vocab)
+    restored, problems = case_from_query({k: st.query_params.get_all(k) for k in st.query_params}, vocab)
     load_case(restored)
     st.session_state["link_problems"] = problems
+    st.session_state["share_link"] = False  # the case leaves the address bar until asked for again
 
 st.title("Bleeding after sex: a Bayesian differential")
 st.info(SEEK_CARE, icon="ℹ️")
 if PRIORS:
     st.caption(f"Numbers from the priors folder **{PRIORS}**, not the shipped priors.")
-for problem in st.session_state.get("link_problems", []):
-    st.warning(f"Part of the link was not understood and was left out: {problem}")
+if st.session_state.get("link_problems"):
+    st.warning("Part of the link was not understood and was left out; the rest of the case is loaded:")
+    st.text("\n".join(st.session_state["link_problems"]))  # untrusted: plain text, never Markdown
 
 with st.sidebar:
     st.header("Context")
@@ -152,17 +162,24 @@ with st.sidebar:
     st.button("Reset to a blank case", on_click=reset)
     st.file_uploader("Open a saved case (JSON)", type=["json"], key="upload", on_change=load_upload)
     if st.session_state.get("upload_error"):
-        st.error(st.session_state["upload_error"])
+        st.error("The case file could not be used; the case on the page is unchanged.")
+        st.text(st.session_state["upload_error"])  # untrusted: plain text, never Markdown
 
 raw = {
     "context": {v: st.session_state[keys[v]] for v in vocab.context if st.session_state[keys[v]] != UNKNOWN},
     "findings": {f: st.session_state[keys[f]] == "yes" for f in vocab.findings
                  if st.session_state.get(keys[f]) in ANSWERS},
 }  # fmt: skip
-result, contradicted = diagnose_readings(model, raw)
+entered = parse_case(raw, vocab, check_combinations=False)
+result, contradicted = diagnose_as_entered(model, entered)
 for problem in contradicted:
     st.error(problem)
-st.query_params.from_dict(case_to_query(parse_case(raw, vocab, check_combinations=False)))
+with st.sidebar:  # privacy: the case goes into the address only when asked for
+    if st.toggle("Put this case in the page link, to share it", key="share_link"):
+        st.query_params.from_dict(case_to_query(entered))
+        st.caption(SHARE_LINK_NOTE)
+    else:
+        st.query_params.clear()
 
 triage = result.triage
 BANNER[triage.level](f"**Triage: {triage.label}.** {triage.clinician_action}")

@@ -31,6 +31,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
@@ -85,11 +86,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(script: Path, timeout: float = 120) -> Iterator[str]:
-    """Serve ``script`` with ``streamlit run`` on a free port until the block ends; yield its URL."""
+    """Serve ``script`` on a free port until the block ends; yield its URL.
+
+    The app is started the way the README starts it, through its launcher (`model.launch`, the
+    ``pcb-app`` command) with the project's options; any other page with plain ``streamlit run``.
+    """
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    where = [f"--server.port={port}", "--server.address=127.0.0.1"]
+    if script.resolve() == APP:
+        command = [sys.executable, "-m", "model.launch", *where]
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", str(script), *where, "--server.headless=true",
+                   "--browser.gatherUsageStats=false"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -189,7 +197,7 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=5, help="first renders of each page")
     args = parser.parse_args()
     with (
-        streamlit_server(ROOT / "app.py") as app_url,
+        streamlit_server(APP) as app_url,
         streamlit_server(ROOT / "benchmarks" / "trivial_page.py") as trivial_url,
         sync_playwright() as playwright,
     ):

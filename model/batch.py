@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.errors import CaseError
+from model.errors import ArgumentError, CaseError
 from model.inference import DiagnosticModel
+from model.intake import fraction, shown, whole_number
 from model.quickscore import NONE, NONE_SERIOUS, EncodedCases, safe_log
 
 CHUNK_ROWS = 20_000  # rows per engine call: bounded memory, and a progress step
@@ -59,17 +60,24 @@ def encode_frame(model: DiagnosticModel, frame: pd.DataFrame) -> EncodedCases:
 
     Raises
     ------
+    ArgumentError
+        If ``frame`` is not a DataFrame.
     CaseError
-        Naming the column (and the first bad row) of an unknown column or value.
+        Naming the column (and the first bad row) of an unknown, repeated or badly filled column.
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise ArgumentError("frame", f"must be a pandas DataFrame, not {type(frame).__name__}")
     vocab = model.knowledge.vocabulary
     engine = model.fast
     known = set(vocab.context) | set(vocab.findings)
+    twice = frame.columns[frame.columns.duplicated()].unique()
+    if len(twice):
+        raise CaseError(f"column {shown(str(twice[0]))}", "appears twice; give each column once")
     for column in frame.columns:
         if column not in known:
             close = difflib.get_close_matches(str(column), known, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            raise CaseError(f"column {column}", f"not a context variable or finding id{hint}")
+            raise CaseError(f"column {shown(str(column))}", f"not a context variable or finding id{hint}")
     context = np.full((len(frame), len(engine.context)), -1, dtype=np.int64)
     findings = np.full((len(frame), len(engine.findings)), -1, dtype=np.int8)
     for i, var in enumerate(engine.context):
@@ -83,7 +91,7 @@ def encode_frame(model: DiagnosticModel, frame: pd.DataFrame) -> EncodedCases:
         if bad.any():
             row = frame.index[np.argmax(bad)]
             raise CaseError(
-                f"column {var}, row {row}",
+                f"column {var}, {frame.index.name or 'row'} {row}",
                 f"{frame[var].iloc[np.argmax(bad)]!r} is not one of: {', '.join(states)}",
             )
         context[:, i] = np.where(blank, -1, codes)
@@ -97,7 +105,7 @@ def encode_frame(model: DiagnosticModel, frame: pd.DataFrame) -> EncodedCases:
         if bad.any():
             row = frame.index[np.argmax(bad)]
             raise CaseError(
-                f"column {finding}, row {row}",
+                f"column {finding}, {frame.index.name or 'row'} {row}",
                 f"{frame[finding].iloc[np.argmax(bad)]!r} is not yes, no or empty",
             )
         findings[:, j] = np.where(yes, 1, np.where(no, 0, -1))
@@ -152,8 +160,10 @@ def score(
 
     Raises
     ------
+    ArgumentError
+        If ``frame`` is not a DataFrame.
     CaseError
-        For an unknown column or value, naming it and the row.
+        For an unknown or repeated column or a bad value, naming it and the row.
 
     Examples
     --------
@@ -225,6 +235,11 @@ def simulate_cohort(
     left empty (unknown). For benchmarks and teaching: the cohort is as coherent as the model, no
     more.
 
+    Raises
+    ------
+    ArgumentError
+        For a negative size or seed, or a share outside 0 to 1.
+
     Examples
     --------
     >>> from model import build_model
@@ -232,7 +247,9 @@ def simulate_cohort(
     >>> cohort.shape[0], set(cohort["postcoital_bleeding"])
     (5, {'yes'})
     """
-    rng = np.random.default_rng(seed)
+    size = whole_number(size, "size", 0)
+    context_known, answered = fraction(context_known, "context_known"), fraction(answered, "answered")
+    rng = np.random.default_rng(whole_number(seed, "seed", 0))
     engine = model.fast
     presenting = model.knowledge.vocabulary.presenting
     context, findings = _draw(model, rng, max(size, 1))

@@ -38,7 +38,8 @@ from model.parameter import Parameter
 from model.quickscore import ABSENT, Queries, QuickscoreEngine, standard_queries
 from model.vocabulary import read_yaml
 
-DEFAULT_TARGETS = DEFAULT_PRIORS / "calibration.yaml"
+TARGETS_FILE = "calibration.yaml"  # within a priors folder
+DEFAULT_TARGETS = DEFAULT_PRIORS / TARGETS_FILE
 SMALL = 0.05  # an outcome rarer than this is judged on a relative scale
 SMALL_FACTOR = 1.5  # ... and met within this factor of the published figure
 INTERVAL_LEVEL = 0.95
@@ -243,6 +244,9 @@ def _published(
 def load_targets(model: DiagnosticModel, path: str | Path | None = None) -> list[Target]:
     """Read and check the calibration targets.
 
+    By default the targets of the model's own priors folder (``calibration.yaml``), so that
+    ``--priors DIR`` applies to them as to every number.
+
     Raises
     ------
     KnowledgeError
@@ -254,7 +258,7 @@ def load_targets(model: DiagnosticModel, path: str | Path | None = None) -> list
     >>> len({t.source for t in load_targets(model)}) >= 8
     True
     """
-    path = Path(path) if path is not None else DEFAULT_TARGETS
+    path = Path(path) if path is not None else model.knowledge.path / TARGETS_FILE
     display = f"{path.parent.name}/{path.name}"
     raw = read_yaml(path, display)
     if not isinstance(raw, dict) or not isinstance(raw.get("targets"), list):
@@ -448,7 +452,7 @@ def parameters_to_fit(model: DiagnosticModel, path: str | Path | None = None) ->
     >>> "finding_leaks:postcoital_bleeding" in ids
     True
     """
-    path = Path(path) if path is not None else DEFAULT_TARGETS
+    path = Path(path) if path is not None else model.knowledge.path / TARGETS_FILE
     display = f"{path.parent.name}/{path.name}"
     raw = read_yaml(path, display)
     extra = (raw.get("also_fit") if isinstance(raw, dict) else None) or []

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from model.errors import CaseError, KnowledgeError
+from model.intake import NotUtf8, decode_utf8, read_case_json, shown
 from model.vocabulary import FINDING_STATES, ImpossibleCombination, Vocabulary
 
 CASE_KEYS = ("context", "findings")
@@ -29,6 +32,32 @@ class Case:
     context: Mapping[str, str] = field(default_factory=dict)
     findings: Mapping[str, bool] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Check the shape at once, so a bad case fails here rather than deep inside an engine.
+
+        Ids and states are checked against a vocabulary by `check_case` (the model does it for
+        every case it is given). A NumPy boolean is taken as the boolean it is.
+
+        Raises
+        ------
+        CaseError
+            For a context or findings that is not a mapping of text ids, a state that is not text
+            or an answer that is not true or false.
+
+        Examples
+        --------
+        >>> Case({"age_band": "25_34"}, {"fever": False}).findings
+        {'fever': False}
+        >>> Case(findings={"fever": "yes"})
+        Traceback (most recent call last):
+        model.errors.CaseError: findings.fever: "yes" must be true or false
+        """
+        object.__setattr__(self, "context", _typed(self.context, "context", (str,), "a state id (text)"))
+        answers = {
+            k: bool(v) if isinstance(v, np.bool_) else v for k, v in _typed(self.findings, "findings").items()
+        }
+        object.__setattr__(self, "findings", _typed(answers, "findings", (bool,), "true or false"))
+
     def evidence(self) -> dict[str, str]:
         """Return the case as network evidence: node id to state name (findings as ``yes``/``no``)."""
         observed = dict(self.context)
@@ -40,9 +69,48 @@ class Case:
         return {"context": dict(self.context), "findings": dict(self.findings)}
 
 
-def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+def _typed(raw: Any, part: str, types: tuple[type, ...] = (object,), expected: str = "") -> dict:
+    if not isinstance(raw, Mapping):
+        raise CaseError(part, f"must be a mapping of ids, not {type(raw).__name__}")
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise CaseError(f"{part}.{_quoted(key)}", "an id is text")
+        if not isinstance(value, types):
+            raise CaseError(f"{part}.{shown(key)}", f"{_quoted(value)} must be {expected}")
+    return dict(raw)
+
+
+def _quoted(value: Any) -> str:
+    """Return a value as it would be written in JSON (repr when it has no JSON form), shortened."""
+    try:
+        return shown(json.dumps(value))
+    except (TypeError, ValueError, RecursionError):
+        return shown(repr(value))
+
+
+def _suggest(word: Any, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_case(case: Case, vocabulary: Vocabulary) -> Case:
+    """Return the case if every id and state is in the vocabulary (combinations are not checked).
+
+    Raises
+    ------
+    CaseError
+        Naming the first unknown id or state.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> check_case(Case({"age_band": "banana"}), load_knowledge().vocabulary)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    model.errors.CaseError: context.age_band: "banana" is not a state; use one of: under_25, ...
+    """
+    _parse_context(case.context, vocabulary)
+    _parse_findings(case.findings, vocabulary)
+    return case
 
 
 def parse_case(data: Any, vocabulary: Vocabulary, check_combinations: bool = True) -> Case:
@@ -80,7 +148,10 @@ def parse_case(data: Any, vocabulary: Vocabulary, check_combinations: bool = Tru
         raise CaseError("", "a case must be a JSON object with 'context' and 'findings'")
     for key in data:
         if key not in CASE_KEYS:
-            raise CaseError(key, f"unknown key; a case has only {' and '.join(CASE_KEYS)}")
+            raise CaseError(
+                shown(key) if isinstance(key, str) else _quoted(key),
+                f"unknown key; a case has only {' and '.join(CASE_KEYS)}",
+            )
     context = _parse_context(data.get("context", {}), vocabulary)
     findings = with_presenting(_parse_findings(data.get("findings", {}), vocabulary), vocabulary)
     case = Case(context, findings)
@@ -133,10 +204,10 @@ def _parse_context(raw: Any, vocabulary: Vocabulary) -> dict[str, str]:
         raise CaseError("context", "must be an object of context variable to state")
     context = {}
     for var_id, state in raw.items():
-        variable = vocabulary.context.get(var_id)
+        variable = vocabulary.context.get(var_id) if isinstance(var_id, str) else None
         if variable is None:
             raise CaseError(
-                f"context.{var_id}",
+                f"context.{_quoted(var_id) if not isinstance(var_id, str) else shown(var_id)}",
                 f"unknown context variable{_suggest(var_id, vocabulary.context)}; "
                 f"use one of: {', '.join(vocabulary.context)}",
             )
@@ -145,7 +216,7 @@ def _parse_context(raw: Any, vocabulary: Vocabulary) -> dict[str, str]:
         if not isinstance(state, str) or state not in variable.states:
             raise CaseError(
                 f"context.{var_id}",
-                f"{json.dumps(state)} is not a state{_suggest(str(state), variable.states)}; "
+                f"{_quoted(state)} is not a state{_suggest(state, variable.states)}; "
                 f"use one of: {', '.join(variable.states)}",
             )
         context[var_id] = state
@@ -159,17 +230,18 @@ def _parse_findings(raw: Any, vocabulary: Vocabulary) -> dict[str, bool]:
         raise CaseError("findings", "must be an object of finding id to true or false")
     findings = {}
     for finding_id, answer in raw.items():
-        if finding_id not in vocabulary.findings:
+        if not isinstance(finding_id, str) or finding_id not in vocabulary.findings:
             hint = _suggest(finding_id, vocabulary.findings)
-            raise CaseError(f"findings.{finding_id}", f"unknown finding{hint}")
+            name = shown(finding_id) if isinstance(finding_id, str) else _quoted(finding_id)
+            raise CaseError(f"findings.{name}", f"unknown finding{hint}")
         if answer is None:
             continue
-        if not isinstance(answer, bool):
+        if not isinstance(answer, bool | np.bool_):
             raise CaseError(
                 f"findings.{finding_id}",
-                f"{json.dumps(answer)} must be true, false, or left out when unknown",
+                f"{_quoted(answer)} must be true, false, or left out when unknown",
             )
-        findings[finding_id] = answer
+        findings[finding_id] = bool(answer)
     return findings
 
 
@@ -198,6 +270,12 @@ def _check_combinations(case: Case, vocabulary: Vocabulary) -> None:
 
 
 UNKNOWN = "unknown"
+MAX_LINK_PROBLEMS = 5  # a link with many bad pairs names the first few and counts the rest
+SHARE_LINK_NOTE = (
+    "The link holds every answer of this case in plain words, including sensitive ones such as sex "
+    "that was not wanted or a pregnancy. Anyone who sees the link can read them, and so can this "
+    "browser's history. Nothing is stored on the server."
+)
 
 
 def case_to_query(case: Case) -> dict[str, str]:
@@ -211,17 +289,27 @@ def case_to_query(case: Case) -> dict[str, str]:
     return case.evidence()
 
 
-def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[Case, list[str]]:
+def case_from_query(
+    params: Mapping[str, str | Sequence[str]], vocabulary: Vocabulary
+) -> tuple[Case, list[str]]:
     """Decode URL query parameters into a case, keeping every valid pair.
 
-    A link may be old or edited by hand: a bad pair is reported and skipped, never fatal, so the
-    rest of the case still loads. ``unknown`` leaves an id unknown. Answers that contradict each
-    other are all kept (see `model.inference.diagnose_readings`).
+    A link may be old, edited by hand or crafted: each bad pair is named and left out, never fatal,
+    so the rest of the case still loads. ``unknown`` leaves an id unknown; an id given more than
+    once with different values is left out. Answers that contradict each other are all kept (see
+    `model.inference.diagnose_readings`). The messages quote the link shortened (`shown`) and are
+    still untrusted: show them as plain text, never as Markdown or HTML.
+
+    Parameters
+    ----------
+    params : Mapping
+        Query parameter to its value, or to every value it was given in the link.
+    vocabulary : Vocabulary
 
     Returns
     -------
     tuple of (Case, list of str)
-        The case, and one message per pair that was skipped.
+        The case, and one message per pair left out (the first `MAX_LINK_PROBLEMS`, then a count).
 
     Examples
     --------
@@ -231,22 +319,78 @@ def case_from_query(params: Mapping[str, str], vocabulary: Vocabulary) -> tuple[
     ({'age_band': '25_34'}, ["'fevr' is not a context variable or finding (did you mean 'fever'?)"])
     """
     context, findings, problems = {}, {}, []
-    for key, value in params.items():
+    for key, given in params.items():
+        values = [given] if isinstance(given, str) else list(dict.fromkeys(given))
+        if len(values) != 1:
+            problems.append(f"'{shown(key)}' is given {len(values)} different values; give it once")
+            continue
+        value = values[0]
         if value == UNKNOWN:
             continue
         if key in vocabulary.context:
             if value in vocabulary.context[key].states:
                 context[key] = value
             else:
-                problems.append(f"'{key}={value}': use one of {', '.join(vocabulary.context[key].states)}")
+                states = ", ".join(vocabulary.context[key].states)
+                problems.append(f"'{key}={shown(value)}': use one of {states}")
         elif key in vocabulary.findings:
             if value in FINDING_STATES:
                 findings[key] = value == "yes"
             else:
-                problems.append(f"'{key}={value}': use yes, no or unknown")
+                problems.append(f"'{key}={shown(value)}': use yes, no or unknown")
         else:
             hint = _suggest(key, [*vocabulary.context, *vocabulary.findings])
-            problems.append(f"'{key}' is not a context variable or finding{hint}")
+            problems.append(f"'{shown(key)}' is not a context variable or finding{hint}")
+    if len(problems) > MAX_LINK_PROBLEMS:
+        rest = len(problems) - MAX_LINK_PROBLEMS
+        problems = [*problems[:MAX_LINK_PROBLEMS], f"and {rest:,} more pairs that were not understood"]
     # Answers that contradict each other are kept as entered: `model.inference.diagnose_readings`
     # weighs each reading and names the contradiction, rather than silently dropping an answer.
     return Case(context, with_presenting(findings, vocabulary)), problems
+
+
+def saved_case(data: Any) -> Any:
+    """Return the case inside a saved file: the file itself, or the ``case`` of a full result.
+
+    The app's download and ``python -m model diagnose`` write a full result whose ``case`` is the
+    case as understood; a case file has only ``context`` and ``findings``. Anything else is returned
+    unchanged, for `parse_case` to name what is wrong with it.
+
+    Examples
+    --------
+    >>> saved_case({"ranking": ["ectropion"], "case": {"context": {}, "findings": {"fever": True}}})
+    {'context': {}, 'findings': {'fever': True}}
+    >>> saved_case({"context": {"age_band": "25_34"}})
+    {'context': {'age_band': '25_34'}}
+    """
+    if isinstance(data, dict) and isinstance(data.get("case"), dict):
+        return data["case"]
+    return data
+
+
+def case_from_file(data: bytes, vocabulary: Vocabulary) -> Case:
+    """Read a saved case file (an upload): UTF-8 JSON within the limits of `model.intake`.
+
+    The file may be a case or any full result the app or the command line wrote (`saved_case`).
+    Answers that contradict each other are kept, as from a link.
+
+    Raises
+    ------
+    CaseError
+        For bytes that are not UTF-8, text that is not a JSON case within the limits, or an
+        unknown id or state; the message is untrusted text (show it as plain text).
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> case_from_file(b'{"findings": {"fever": true}}', load_knowledge().vocabulary).findings
+    {'postcoital_bleeding': True, 'fever': True}
+    >>> case_from_file(b"{not json", load_knowledge().vocabulary)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    model.errors.CaseError: the file: not valid JSON (Expecting property name ... at line 1, column 2)
+    """
+    try:
+        text = decode_utf8(data)
+    except NotUtf8 as exc:
+        raise CaseError("the file", f"line {exc.line}: {exc}") from None
+    return parse_case(saved_case(read_case_json(text, "the file")), vocabulary, check_combinations=False)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from model.case import Case
-from model.errors import ModelInputError
+from model.errors import ArgumentError, ModelInputError
 from model.export import EXPORT_FORMATS, export_network
 from model.inference import DiagnosticModel, PosteriorCache, build_model, diagnose
+from model.intake import NotUtf8, decode_utf8, parse_number, read_case_json, shown, whole_number
 from model.present import (
     calibration_text,
     diagnosis_record,
@@ -30,13 +32,14 @@ from model.present import (
     tornado_text,
 )
 from model.questions import TARGETS, next_questions
-from model.uncertainty import DEFAULT_DRAWS, DEFAULT_LEVEL, posterior_intervals
+from model.uncertainty import DEFAULT_DRAWS, DEFAULT_LEVEL, MAX_DRAWS, posterior_intervals
 
 if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_BAD_INPUT = 2
 BATCH_LINES = 2000  # JSON lines answered per engine call: fast, and memory bounded for any file
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool stopped by SIGPIPE
 TABLE_FORMATS = (".csv", ".parquet")
 
 
@@ -49,46 +52,52 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
-def _read_json(text: str, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-
-
-def _read_text(path: str) -> str:
+def _read_bytes(path: str) -> bytes:
     if path == "-":
-        return sys.stdin.read()
+        return sys.stdin.buffer.read()
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not a UTF-8 text file") from None
 
 
-def _overrides(pairs: Sequence[str]) -> dict[str, str]:
-    parsed = {}
+def _decoded(data: bytes, where: str) -> str:
+    try:
+        return decode_utf8(data)
+    except NotUtf8 as exc:
+        raise UsageError(f"{where}, line {exc.line}: {exc}") from None
+
+
+def _read_case(path: str) -> Any:
+    return read_case_json(_decoded(_read_bytes(path), path), path)
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, float]:
+    parsed: dict[str, float] = {}
     for pair in pairs:
         pid, sep, value = pair.rpartition("=")  # ids contain "=", values never do
         if not sep or not pid or not value:
-            raise UsageError(f"--set {pair!r}: use PARAMETER_ID=VALUE")
-        parsed[pid] = value
+            raise UsageError(f"--set {shown(repr(pair))}: use PARAMETER_ID=VALUE")
+        if pid in parsed:
+            raise UsageError(f"--set {shown(pid)}: given twice; set each parameter once")
+        try:
+            parsed[pid] = parse_number(value)
+        except ValueError as exc:
+            raise UsageError(f"--set {shown(pid)}: {exc}") from None
     return parsed
 
 
-def _whole_number(least: int) -> Callable[[str], int]:
+def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not text.isdigit() or int(text) < least:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {least} or more")
-        return int(text)
+        try:
+            return whole_number(int(text) if text.isdigit() else text, "", least, most)
+        except ArgumentError as exc:
+            raise argparse.ArgumentTypeError(exc.problem) from None
 
     return parse
 
 
-_positive_int, _seed = _whole_number(1), _whole_number(0)
+_positive_int, _seed, _draws = _whole_number(1), _whole_number(0), _whole_number(1, MAX_DRAWS)
 
 
 def _level(text: str) -> float:
@@ -113,15 +122,24 @@ def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--output {args.output}: name a .csv or .parquet file")
     if args.intervals and args.batch:
         raise UsageError("--intervals applies to one case, not to --batch")
-    if cohort and args.format == "text":
-        raise UsageError("--format text applies to one case; a cohort is written as a table")
+    for option in ("draws", "level", "seed"):
+        if getattr(args, option) is not None and not args.intervals:
+            raise UsageError(f"--{option} applies only with --intervals")
+    if args.batch and args.format == "text":
+        raise UsageError("--format text applies to one case; --batch writes JSON lines or a table")
     model = _model(args)
     if cohort:
         return _score_table(model, args, out, err)
     if not args.batch:
-        result = diagnose(model, _read_json(_read_text(args.case), args.case))
+        result = diagnose(model, _read_case(args.case))
         intervals = (
-            posterior_intervals(model, result.case, args.draws, args.level, args.seed)
+            posterior_intervals(
+                model,
+                result.case,
+                args.draws or DEFAULT_DRAWS,
+                args.level or DEFAULT_LEVEL,
+                args.seed or 0,
+            )
             if args.intervals
             else None
         )
@@ -132,7 +150,7 @@ def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         print(text, file=out)
         return 0
-    lines = [(n, line) for n, line in enumerate(_read_text(args.case).splitlines(), start=1) if line.strip()]
+    lines = [(n, raw) for n, raw in enumerate(_read_bytes(args.case).splitlines(), start=1) if raw.strip()]
     status = 0
     for start in range(0, len(lines), BATCH_LINES):
         status = max(status, _diagnose_lines(model, args.case, lines[start : start + BATCH_LINES], out, err))
@@ -140,25 +158,33 @@ def _diagnose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _diagnose_lines(
-    model: DiagnosticModel, path: str, lines: Sequence[tuple[int, str]], out: TextIO, err: TextIO
+    model: DiagnosticModel, path: str, lines: Sequence[tuple[int, bytes]], out: TextIO, err: TextIO
 ) -> int:
-    """Diagnose numbered JSON lines, every triage included, from one engine call; print a result per line."""
-    parsed: list[Case | ModelInputError] = []
-    for number, line in lines:
+    """Diagnose numbered JSON lines, every triage included, from one engine call; print a result per line.
+
+    A bad line is named by its number and answered with an error record; every good line is answered.
+    """
+    parsed: list[Case | str] = []
+    for number, raw in lines:
+        where = f"{path}, line {number}"
         try:
-            parsed.append(model.parse(_read_json(line, f"{path}, line {number}")))
+            line = decode_utf8(raw.removeprefix(b"\xef\xbb\xbf") if number > 1 else raw)
+            parsed.append(model.parse(read_case_json(line, where)))
+        except NotUtf8 as exc:
+            parsed.append(f"{where}: {exc}")
         except ModelInputError as exc:
-            parsed.append(exc)
+            parsed.append(str(exc) if str(exc).startswith(where) else f"{where}: {exc}")
     cache = PosteriorCache.for_cases(model, [case for case in parsed if isinstance(case, Case)])
     status = 0
     for (number, _), case in zip(lines, parsed, strict=True):
         where = f"{path}, line {number}"
-        try:
-            if isinstance(case, ModelInputError):
-                raise case
-            record = diagnosis_record(diagnose(model, case, cache=cache))
-        except ModelInputError as exc:
-            message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+        message = case if isinstance(case, str) else None
+        if message is None:
+            try:
+                record = diagnosis_record(diagnose(model, case, cache=cache))
+            except ModelInputError as exc:
+                message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+        if message is not None:
             print(f"error: {message}", file=err)
             record, status = {"error": message}, EXIT_BAD_INPUT
         print(json.dumps({"line": number, **record}), file=out)
@@ -171,7 +197,9 @@ def _read_table(path: str) -> pd.DataFrame:
     try:
         if Path(path).suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")  # the file's line, after the header
+        return frame
     except FileNotFoundError:
         raise UsageError(f"{path}: cannot read (No such file or directory)") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -180,12 +208,14 @@ def _read_table(path: str) -> pd.DataFrame:
 
 def _score_table(model: DiagnosticModel, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Score a CSV or Parquet cohort with the vectorised engine; write CSV or Parquet."""
-    from model.batch import CHUNK_ROWS, score
+    from model.batch import CHUNK_ROWS, output_columns, score
 
     frame = _read_table(args.case)
     if args.id:
         if args.id not in frame:
-            raise UsageError(f"--id {args.id}: no such column in {args.case}")
+            raise UsageError(f"--id {shown(args.id)}: no such column in {args.case}")
+        if args.id in output_columns(model):
+            raise UsageError(f"--id {args.id}: is also the name of an output column; rename the column")
         frame = frame.set_index(args.id)
     scored = score(model, frame, progress=len(frame) > CHUNK_ROWS)
     try:
@@ -204,7 +234,7 @@ def _score_table(model: DiagnosticModel, args: argparse.Namespace, out: TextIO, 
 
 def _next_questions(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = _model(args)
-    values = next_questions(model, _read_json(_read_text(args.case), args.case), args.target)
+    values = next_questions(model, _read_case(args.case), args.target)
     if args.format == "json":
         print(
             json.dumps({"target": args.target, "questions": questions_record(values[: args.top])}), file=out
@@ -220,7 +250,7 @@ def _sensitivity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = _model(args)
     if args.cause not in model.knowledge.vocabulary.causes:
         raise UsageError(f"--cause {args.cause}: not a cause id (see priors/vocabulary.yaml)")
-    table = tornado(model, _read_json(_read_text(args.case), args.case), args.cause)
+    table = tornado(model, _read_case(args.case), args.cause)
     if args.format == "json":
         head = table.head(args.top).reset_index()
         rows = head.astype(object).where(head.notna(), None).to_dict(orient="records")  # NaN is not JSON
@@ -344,10 +374,13 @@ def _parser() -> argparse.ArgumentParser:
         "--intervals", action="store_true", help="add credible intervals over the uncertainty of the priors"
     )
     run.add_argument(
-        "--draws", type=_positive_int, default=DEFAULT_DRAWS, help="parameter draws for --intervals"
+        "--draws", type=_draws,
+        help=f"with --intervals: parameter draws, 1 to {MAX_DRAWS:,} (default {DEFAULT_DRAWS:,})",
+    )  # fmt: skip
+    run.add_argument(
+        "--level", type=_level, help=f"with --intervals: interval mass (default {DEFAULT_LEVEL})"
     )
-    run.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help="interval mass, e.g. 0.9")
-    run.add_argument("--seed", type=_seed, default=0, help="seed of the parameter draws")
+    run.add_argument("--seed", type=_seed, help="with --intervals: seed of the parameter draws (default 0)")
     run.set_defaults(handler=_diagnose)
     for name, handler, top, about in (
         ("next-questions", _next_questions, 10, "unanswered findings ranked by how much they would tell"),
@@ -423,7 +456,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     try:
         args = _parser().parse_args(argv)
-        return args.handler(args, out, err)
+        status = args.handler(args, out, err)
+        out.flush()  # a full disk or a closed pipe shows here, while the error can still be reported
+        return status
     except ModelInputError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader stopped reading (``| head``): stop quietly, as Unix tools do
+        _abandon(out)
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # e.g. a full disk
+        _abandon(out)
+        print(f"error: cannot write the output ({exc.strerror or exc})", file=err)
+        return EXIT_BAD_INPUT
+
+
+def _abandon(out: TextIO) -> None:
+    """Drop what standard output still holds, so that Python's own flush at exit cannot fail again."""
+    if out is sys.stdout:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -56,3 +56,24 @@ class CaseError(ModelInputError):
     def __init__(self, field: str, problem: str) -> None:
         self.field, self.problem = field, problem
         super().__init__(f"{field}: {problem}" if field else problem)
+
+
+class ArgumentError(ModelInputError):
+    """A bad argument to a public function (a count, a level, a mapping of the wrong type).
+
+    Parameters
+    ----------
+    argument : str
+        The argument's name, e.g. ``draws``.
+    problem : str
+        What is wrong, and what would be allowed.
+
+    Examples
+    --------
+    >>> str(ArgumentError("draws", "0 is not a whole number from 1 to 100,000"))
+    'draws: 0 is not a whole number from 1 to 100,000'
+    """
+
+    def __init__(self, argument: str, problem: str) -> None:
+        self.argument, self.problem = argument, problem
+        super().__init__(f"{argument}: {problem}")

@@ -20,7 +20,8 @@ from model.knowledge import DEFAULT_PRIORS
 from model.redflags import LEVELS, RedFlagPolicy
 from model.vocabulary import read_yaml, required_text
 
-DEFAULT_VIGNETTES = DEFAULT_PRIORS / "cases" / "vignettes.yaml"
+VIGNETTES = Path("cases") / "vignettes.yaml"  # within a priors folder
+DEFAULT_VIGNETTES = DEFAULT_PRIORS / VIGNETTES
 NOT_PCB_TAG = "[not PCB]"
 TARGETS = {"top1": 0.80, "top3": 0.95, "under_triage": 0.0, "over_triage": 0.25}
 """The project's acceptance targets for the case library (not clinical numbers)."""
@@ -86,12 +87,15 @@ class Outcome:
 def load_vignettes(model: DiagnosticModel, path: str | Path | None = None) -> list[Vignette]:
     """Read and check a case library against the model's vocabulary and sources.
 
+    By default the library of the model's own priors folder (``cases/vignettes.yaml``), so that
+    ``--priors DIR`` applies to it as to every number.
+
     Raises
     ------
     KnowledgeError
         Naming the file, the case and the field of the first problem found.
     """
-    path = Path(path) if path is not None else DEFAULT_VIGNETTES
+    path = Path(path) if path is not None else model.knowledge.path / VIGNETTES
     display = str(path)
     raw = read_yaml(path, display)
     if not isinstance(raw, list) or not raw:

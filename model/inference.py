@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.case import Case, contradictions, parse_case
+from model.case import Case, check_case, contradictions, parse_case
 from model.errors import CaseError
 from model.knowledge import Knowledge, load_knowledge
 from model.network import NetworkTables, build_network, last_chain_node, link_node, network_tables
@@ -60,7 +60,9 @@ class DiagnosticModel:
         return VariableElimination(self.network)
 
     def parse(self, data: Any) -> Case:
-        """Check raw case data (decoded JSON) against this model's vocabulary."""
+        """Check a `Case`, or raw case data (decoded JSON), against this model's vocabulary."""
+        if isinstance(data, Case):
+            return check_case(data, self.knowledge.vocabulary)
         return parse_case(data, self.knowledge.vocabulary)
 
 
@@ -417,8 +419,7 @@ def diagnose(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if not isinstance(case, Case):
-        case = model.parse(case)
+    case = model.parse(case)
     evidence = case.evidence()
     kb = model.knowledge
     if engine == "pgmpy":
@@ -511,6 +512,43 @@ def diagnose_readings(model: DiagnosticModel, data: Case | Mapping[str, Any]) ->
             "the more urgent advice. Please check these answers."
         )
     return chosen, messages
+
+
+def diagnose_as_entered(model: DiagnosticModel, case: Case) -> tuple[Diagnosis, list[str]]:
+    """`diagnose_readings`, setting aside (and naming) any answer the model gives no chance at all.
+
+    A tuned priors folder can make an answer impossible (a finding whose links and leak are all
+    zero); a link or a file can still carry it. Only that answer is set aside, the rest is kept.
+
+    Returns
+    -------
+    tuple of (Diagnosis, list of str)
+        The diagnosis, then one message per answer set aside and per contradiction.
+
+    Examples
+    --------
+    >>> model = build_model(overrides={"finding_leaks:fever": 0.0})
+    >>> links = [p for p in model.knowledge.parameters if p.endswith(":fever")]
+    >>> model = build_model(model.knowledge, overrides=dict.fromkeys(links, 0.0))
+    >>> result, problems = diagnose_as_entered(model, Case({"age_band": "25_34"}, {"fever": True}))
+    >>> result.case.context, "fever" in result.case.findings, problems[0].split(" cannot")[0]
+    ({'age_band': '25_34'}, False, '"Fever or feeling unwell"')
+    """
+    vocabulary, set_aside = model.knowledge.vocabulary, []
+    while True:
+        try:
+            result, messages = diagnose_readings(model, case)
+            return result, [*set_aside, *messages]
+        except CaseError as exc:
+            node = exc.field.partition(".")[2]
+            if node not in case.evidence():
+                raise
+            item = vocabulary.context.get(node) or vocabulary.findings[node]
+            set_aside.append(
+                f'"{item.label}" cannot occur with the other answers under these numbers, so the figures '
+                "and triage set it aside. Please check this answer."
+            )
+            case = _without(case, node)
 
 
 def _without(case: Case, node: str) -> Case:

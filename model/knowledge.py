@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import difflib
-import math
+import io
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from model.checks import CHECKS
 from model.errors import KnowledgeError
+from model.intake import NotUtf8, decode_utf8, parse_number, shown
 from model.parameter import Parameter
 from model.redflags import RedFlagPolicy, load_policy
 from model.vocabulary import Source, Vocabulary, load_sources, load_vocabulary
@@ -123,13 +124,17 @@ class Knowledge:
         >>> tuned.parameters["finding_leaks:fever"].value
         0.05
         """
+        if not isinstance(overrides, Mapping):
+            raise KnowledgeError("overrides", "", "", "must be a mapping of parameter id to value")
         params = dict(self.parameters)
         for pid, value in overrides.items():
+            if not isinstance(pid, str):
+                raise KnowledgeError("overrides", shown(repr(pid)), "", "a parameter id is text")
             self.parameter(pid, "overrides")
             try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise KnowledgeError("overrides", pid, "value", f"{value!r} is not a number") from None
+                value = parse_number(value)
+            except ValueError as exc:
+                raise KnowledgeError("overrides", pid, "value", str(exc)) from None
             old = params[pid]
             params[pid] = replace(old, value=value, evidence=old.evidence)
             _check_value(params[pid], self._display(old.table), "overridden")
@@ -158,7 +163,7 @@ class Knowledge:
         if pid not in self.parameters:
             close = difflib.get_close_matches(pid, self.parameters, n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise KnowledgeError(where, pid, "", f"no such parameter{hint}")
+            raise KnowledgeError(where, shown(pid), "", f"no such parameter{hint}")
         return self.parameters[pid]
 
     def parameter_frame(self) -> pd.DataFrame:
@@ -265,13 +270,12 @@ def _tuned_rows(
     template: Path, spec: TableSpec, by_row: Mapping[tuple[str, int], Parameter], note: str
 ) -> tuple[list[str], list[dict[str, str]]]:
     """Return a numeric file's header and rows with the current values, changed rows marked as tuned."""
-    display = f"{template.name}/{spec.name}.csv"
-    with (template / f"{spec.name}.csv").open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = list(reader.fieldnames or []), list(reader)
+    display = f"{template}/{spec.name}.csv"
+    header, numbered = _csv_rows(template / f"{spec.name}.csv", display, spec)
+    rows = [row for _, row in numbered]
     if len(rows) != sum(1 for table, _ in by_row if table == spec.name):
         raise KnowledgeError(display, "", "", "no longer has one row per parameter of the knowledge base")
-    for n, row in enumerate(rows, start=2):
+    for n, row in numbered:
         p = by_row.get((spec.name, n))
         if p is None or any((row[c] or "").strip() != p.key[c] for c in spec.keys):
             raise KnowledgeError(
@@ -299,12 +303,9 @@ def _number(raw: str, display: str, entry: str, column: str, required: bool) -> 
             raise KnowledgeError(display, entry, column, "is empty; a number is required")
         return None
     try:
-        value = float(raw)
-    except ValueError:
-        raise KnowledgeError(display, entry, column, f"{raw!r} is not a number") from None
-    if not math.isfinite(value):
-        raise KnowledgeError(display, entry, column, f"{raw!r} is not a finite number")
-    return value
+        return parse_number(raw)
+    except ValueError as exc:
+        raise KnowledgeError(display, entry, column, str(exc)) from None
 
 
 def _check_value(p: Parameter, display: str, entry: str) -> None:
@@ -336,28 +337,98 @@ def _check_provenance(p: Parameter, display: str, entry: str, sources: Mapping[s
         raise KnowledgeError(
             display, entry, "ci_low", "give a 95% interval (ci_low, ci_high) or events/total"
         )
+    if has_ci:
+        _check_interval(p, display, entry)
     if has_ci and not p.ci_low <= p.value <= p.ci_high:
         raise KnowledgeError(display, entry, "ci_low", "the value must lie within ci_low..ci_high")
     if has_counts and not 0 <= p.events <= p.total > 0:
         raise KnowledgeError(display, entry, "events", "events must be between 0 and total > 0")
 
 
+def _check_interval(p: Parameter, display: str, entry: str) -> None:
+    if TABLES[p.table].kind == "odds_ratio":
+        if not p.ci_low > 0:
+            raise KnowledgeError(display, entry, "ci_low", f"{p.ci_low:g} is not an odds ratio (must be > 0)")
+    else:
+        for name, bound in (("ci_low", p.ci_low), ("ci_high", p.ci_high)):
+            if not 0 <= bound <= 1:
+                raise KnowledgeError(display, entry, name, f"{bound:g} is not a probability")
+    if p.ci_low > p.ci_high:
+        raise KnowledgeError(display, entry, "ci_low", f"{p.ci_low:g} is above ci_high {p.ci_high:g}")
+
+
 def _label(p: Parameter) -> str:
     return " -> ".join(v for v in p.key.values() if v)
 
 
-def _read_table(folder: Path, spec: TableSpec, sources: Mapping[str, Source]) -> list[Parameter]:
-    display = f"{folder.name}/{spec.name}.csv"
+def _csv_rows(
+    path: Path, display: str, spec: TableSpec
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Return a numeric file's header and its rows, each with the line of the file it starts on.
+
+    Raises
+    ------
+    KnowledgeError
+        For a missing or unreadable file, bytes that are not UTF-8, a malformed CSV, a column
+        missing, unknown or named twice, or a row with more or fewer fields than the header.
+    """
     try:
-        handle = (folder / f"{spec.name}.csv").open(encoding="utf-8", newline="")
+        text = decode_utf8(path.read_bytes())
     except FileNotFoundError:
         raise KnowledgeError(display, "", "", "file not found") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in (*spec.keys, *PROVENANCE) if c not in (reader.fieldnames or [])]
-        if missing:
-            raise KnowledgeError(display, "header", "", f"missing columns: {', '.join(missing)}")
-        return [_parse_row(row, n, display, spec, sources) for n, row in enumerate(reader, start=2)]
+    except OSError as exc:
+        raise KnowledgeError(display, "", "", f"cannot read ({exc.strerror or exc})") from None
+    except NotUtf8 as exc:
+        raise KnowledgeError(display, f"line {exc.line}", "", str(exc)) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, header = [], None
+    try:
+        start = 1
+        for values in reader:
+            line, start = start, reader.line_num + 1
+            if not any(value.strip() for value in values):
+                continue  # a blank line
+            if header is None:
+                header = [name.strip() for name in values]
+                _check_header(header, display, spec)
+            elif len(values) != len(header):
+                raise KnowledgeError(
+                    display, f"row {line}", "", f"has {len(values)} fields; the header has {len(header)}"
+                )
+            else:
+                rows.append((line, dict(zip(header, values, strict=True))))
+    except csv.Error as exc:
+        raise KnowledgeError(
+            display, f"line {reader.line_num}", "", f"not a valid CSV file ({exc})"
+        ) from None
+    if header is None:
+        raise KnowledgeError(display, "", "", "is empty; the first line names the columns")
+    return header, rows
+
+
+def _check_header(header: list[str], display: str, spec: TableSpec) -> None:
+    columns = (*spec.keys, *PROVENANCE)
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise KnowledgeError(display, "header", "", f"columns named twice: {', '.join(twice)}")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise KnowledgeError(display, "header", "", f"missing columns: {', '.join(missing)}")
+    unknown = [c for c in header if c not in (*columns, ASSUMPTIONS)]
+    if unknown:
+        raise KnowledgeError(
+            display,
+            "header",
+            "",
+            f"unknown columns: {', '.join(unknown)}; the columns are {', '.join(columns)}",
+        )
+
+
+def _read_table(
+    folder: Path, display: str, spec: TableSpec, sources: Mapping[str, Source]
+) -> list[Parameter]:
+    _, rows = _csv_rows(folder / f"{spec.name}.csv", display, spec)
+    return [_parse_row(row, n, display, spec, sources) for n, row in rows]
 
 
 def _parse_row(row: dict, n: int, display: str, spec: TableSpec, sources: Mapping[str, Source]) -> Parameter:
@@ -410,14 +481,16 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
     True
     """
     folder = Path(path) if path is not None else DEFAULT_PRIORS
+    # Messages name the folder as the user gave it (the shipped one as "priors"), never cut.
+    shown_folder = str(path) if path is not None else DEFAULT_PRIORS.name
     if not folder.is_dir():
-        raise KnowledgeError(str(folder), "", "", "is not a folder")
-    vocabulary = load_vocabulary(folder / "vocabulary.yaml", f"{folder.name}/vocabulary.yaml")
-    sources = load_sources(folder / "sources.yaml", f"{folder.name}/sources.yaml")
+        raise KnowledgeError(shown_folder, "", "", "is not a folder")
+    vocabulary = load_vocabulary(folder / "vocabulary.yaml", f"{shown_folder}/vocabulary.yaml")
+    sources = load_sources(folder / "sources.yaml", f"{shown_folder}/sources.yaml")
     parameters: dict[str, Parameter] = {}
     for spec in TABLES.values():
-        display = f"{folder.name}/{spec.name}.csv"
-        for p in _read_table(folder, spec, sources):
+        display = f"{shown_folder}/{spec.name}.csv"
+        for p in _read_table(folder, display, spec, sources):
             key = dict(p.key)
             if spec.name == "context_prevalence":
                 var = vocabulary.context.get(key["variable"])
@@ -429,8 +502,8 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
                     display, f"row {p.row} ({_label(p)})", "", f"duplicate of row {parameters[pid].row}"
                 )
             parameters[pid] = replace(p, id=pid)
-    policy = load_policy(folder / "red_flags.yaml", vocabulary, sources, f"{folder.name}/red_flags.yaml")
-    knowledge = Knowledge(vocabulary, sources, parameters, policy, folder.name, folder)
+    policy = load_policy(folder / "red_flags.yaml", vocabulary, sources, f"{shown_folder}/red_flags.yaml")
+    knowledge = Knowledge(vocabulary, sources, parameters, policy, shown_folder, folder)
     check_knowledge(knowledge)
     return knowledge
 

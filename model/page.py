@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -26,25 +25,6 @@ from model.vocabulary import Source
 NO_EFFECT = 0.01
 """An answer that moves a cause's log-odds by less than this is listed as having no effect (a display
 tolerance: a likelihood ratio within 1% of one, invisible on any chart)."""
-
-
-def saved_case(data: Any) -> Any:
-    """Return the case inside a saved file: the file itself, or the ``case`` of a full result.
-
-    The app's download and ``python -m model diagnose`` write a full result whose ``case`` is the
-    case as understood; a case file has only ``context`` and ``findings``. Anything else is returned
-    unchanged, for `model.case.parse_case` to name what is wrong with it.
-
-    Examples
-    --------
-    >>> saved_case({"ranking": ["ectropion"], "case": {"context": {}, "findings": {"fever": True}}})
-    {'context': {}, 'findings': {'fever': True}}
-    >>> saved_case({"context": {"age_band": "25_34"}})
-    {'context': {'age_band': '25_34'}}
-    """
-    if isinstance(data, dict) and isinstance(data.get("case"), dict):
-        return data["case"]
-    return data
 
 
 def differential_rows(diagnosis: Diagnosis, knowledge: Knowledge, by: str, top: int = 3) -> pd.DataFrame:

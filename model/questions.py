@@ -104,8 +104,7 @@ def next_questions(
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-    if not isinstance(case, Case):
-        case = model.parse(case)
+    case = model.parse(case)
     evidence = case.evidence()
     candidates = [f for f in model.knowledge.vocabulary.findings if f not in case.findings]
     # Only the "no" branches are computed: P(c, e, yes) = P(c, e) - P(c, e, no). Every row then has

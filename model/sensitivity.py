@@ -73,8 +73,7 @@ def tornado(
     kb = model.knowledge
     if cause not in kb.vocabulary.causes:
         raise ValueError(f"unknown cause {cause!r}")
-    if not isinstance(case, Case):
-        case = model.parse(case)
+    case = model.parse(case)
     check_possible(model, case)
     ids = [
         pid for pid in (parameters if parameters is not None else kb.parameters)

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.case import Case
+from model.errors import ArgumentError
 from model.inference import DiagnosticModel, check_possible, fast_engine, split_evidence
+from model.intake import fraction, whole_number
 from model.knowledge import TABLES, Knowledge
 from model.network import network_tables
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # pandas is slow to import; the command line loads it only fo
     import pandas as pd
 
 DEFAULT_DRAWS = 2000
+MAX_DRAWS = 20_000  # ten times the default: memory grows with the draws (about 1 GiB here)
 DEFAULT_LEVEL = 0.9
 Z_95 = 3.92  # width of a 95% normal interval in standard deviations
 DRAW_PRECISION = 1e-6  # per-draw rounding bound: far below the Monte Carlo error of any interval
@@ -93,7 +96,7 @@ def posterior_intervals(
     case : Case or Mapping
         A parsed case or raw case data.
     draws : int
-        Number of parameter draws.
+        Number of parameter draws, 1 to `MAX_DRAWS`.
     level : float
         Probability mass of the central interval, e.g. 0.9 for the 5th to 95th percentile.
     seed : int
@@ -108,6 +111,13 @@ def posterior_intervals(
         ``explains_low``, ``explains_median`` and ``explains_high``. ``attrs`` holds ``level``,
         ``draws`` and ``seed``.
 
+    Raises
+    ------
+    ArgumentError
+        For draws outside 1 to `MAX_DRAWS`, a level not strictly between 0 and 1, or a negative seed.
+    CaseError
+        For invalid case data.
+
     Examples
     --------
     >>> from model import build_model
@@ -118,10 +128,12 @@ def posterior_intervals(
     """
     import pandas as pd
 
+    draws = whole_number(draws, "draws", 1, MAX_DRAWS)
+    seed = whole_number(seed, "seed", 0)
+    level = fraction(level, "level")
     if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1, not {level}")
-    if not isinstance(case, Case):
-        case = model.parse(case)
+        raise ArgumentError("level", f"{level!r} must be strictly between 0 and 1")
+    case = model.parse(case)
     check_possible(model, case)
     kb = model.knowledge
     engine = fast_engine(kb, network_tables(kb, parameter_draws(kb, draws, seed)))

@@ -6,7 +6,7 @@ context) and the list of publications that numbers may cite. It holds no numbers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from model.errors import KnowledgeError
+from model.intake import NotUtf8, decode_utf8
 
 FINDING_GROUPS = ("history", "examination", "tests")
 CAUSE_STATES = ("absent", "present")
@@ -100,13 +101,44 @@ class Vocabulary:
     presenting: str | None = None
 
 
+class _UniqueKeyLoader(SAFE_LOADER):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (it would keep only the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"the key {key!r} is given twice in one mapping; give it once",
+                    key_node.start_mark,
+                )
+            if isinstance(key, Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: Path, display: str) -> Any:
-    """Read a YAML file safely, turning syntax errors into a `KnowledgeError` naming the file."""
+    """Read a YAML file safely: UTF-8 (with or without a byte-order mark), no key given twice.
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file, the line and the problem: not found, not UTF-8, not valid YAML, or a
+        duplicate key.
+    """
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=SAFE_LOADER)
+        text = decode_utf8(path.read_bytes())
     except FileNotFoundError:
         raise KnowledgeError(display, "", "", "file not found") from None
+    except OSError as exc:
+        raise KnowledgeError(display, "", "", f"cannot read ({exc.strerror or exc})") from None
+    except NotUtf8 as exc:
+        raise KnowledgeError(display, f"line {exc.line}", "", str(exc)) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a subclass of the (C) safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

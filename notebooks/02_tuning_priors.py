@@ -250,4 +250,4 @@ status = command_line(["diagnose", str(example), "--format", "text", "--priors",
 # folder it is using at the top.
 
 # %%
-print(f"streamlit run app.py -- --priors {folder.resolve()}")
+print(f"pcb-app -- --priors {folder.resolve()}")

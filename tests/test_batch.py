@@ -8,6 +8,7 @@ import pytest
 
 from model import CaseError, diagnose
 from model.batch import PROBLEM, score, score_partitions, simulate_cohort
+from model.errors import ArgumentError
 
 ROWS = [
     ({"age_band": "25_34", "menopause": "pre"}, {"test_chlamydia": True, "exam_contact_bleeding": True}),
@@ -103,3 +104,33 @@ def test_dask_partitions_on_a_local_cluster_match_one_process(shipped_model, mon
     ):
         scored = score_partitions(shipped_model, dd.from_pandas(cohort, npartitions=3)).compute()
     pd.testing.assert_frame_equal(scored.sort_index(), expected, check_exact=True)
+
+
+# Regression tests: these once failed deep inside pandas or NumPy, or were silently accepted.
+
+
+@pytest.mark.parametrize("frame", [[{"age_band": "25_34"}], {"age_band": ["25_34"]}, None])
+def test_score_refuses_what_is_not_a_data_frame(shipped_model, frame):
+    with pytest.raises(ArgumentError, match=r"frame: must be a pandas DataFrame, not"):
+        score(shipped_model, frame)
+
+
+def test_a_column_given_twice_is_refused(shipped_model):
+    frame = pd.DataFrame([["yes", "no"]], columns=["fever", "fever"])
+    with pytest.raises(CaseError, match=r"column fever: appears twice; give each column once"):
+        score(shipped_model, frame)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"size": -1}, r"size: -1 is not a whole number of 0 or more"),
+        ({"size": 2.5}, r"size: 2.5 is not a whole number"),
+        ({"size": 5, "context_known": 2}, r"context_known: 2 is not a number from 0 to 1"),
+        ({"size": 5, "answered": -0.1}, r"answered: -0.1 is not a number from 0 to 1"),
+        ({"size": 5, "seed": -3}, r"seed: -3 is not a whole number of 0 or more"),
+    ],
+)
+def test_simulate_cohort_states_its_limits(shipped_model, arguments, match):
+    with pytest.raises(ArgumentError, match=match):
+        simulate_cohort(shipped_model, **arguments)

@@ -1,6 +1,8 @@
 """Calibration against published cohorts of women presenting with PCB, and the fit of the bleeding links."""
 
+import json
 import re
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -22,6 +24,7 @@ from model.calibration import (
 )
 from model.cli import main
 from model.inference import diagnose, posterior_of
+from model.knowledge import DEFAULT_PRIORS
 
 TARGETS = load_targets(build_model())
 
@@ -215,3 +218,16 @@ def test_shipped_bleeding_links_are_calibrated_within_their_intervals(shipped_kn
         assert p.evidence == "calibrated", pid
         assert p.ci_low <= p.value <= p.ci_high
     assert np.isfinite(calibration_loss(calibrate(build_model(shipped_knowledge), TARGETS)))
+
+
+def test_calibration_reads_the_targets_of_the_priors_folder_given(tmp_path, capsys):
+    """Regression: ``--priors DIR`` once left ``calibration`` on the shipped targets, silently."""
+    folder = tmp_path / "priors"
+    shutil.copytree(DEFAULT_PRIORS, folder)
+    (folder / "calibration.yaml").write_text(
+        "targets:\n  - id: only_this\n    label: Only this target\n    quantity: {unexplained: true}\n"
+        "    published: 0.4\n    events: 40\n    total: 100\n    source: godfrey2019\n"
+    )
+    assert main(["calibration", "--priors", str(folder), "--format", "json"]) == 0
+    assert [row["id"] for row in json.loads(capsys.readouterr().out)] == ["only_this"]
+    assert [t.id for t in load_targets(build_model(priors_path=folder))] == ["only_this"]

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(*argv, stdin=None):
     out, err = io.StringIO(), io.StringIO()
     if stdin is not None:
-        sys.stdin = io.StringIO(stdin)
+        data = stdin if isinstance(stdin, bytes) else stdin.encode()
+        sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     try:
         status = main(list(argv), out=out, err=err)
     finally:
@@ -143,7 +144,10 @@ def test_broken_knowledge_base_exits_2_naming_file_row_and_field(tmp_path, tiny_
     leaks.write_text(leaks.read_text().replace("lesion,0.01", "lesion,7"))
     status, _, err = run("parameters", "--priors", str(tiny_copy))
     assert status == 2
-    assert err == "error: priors/finding_leaks.csv, row 5 (lesion), field 'value': 7.0 is not a probability\n"
+    assert (
+        err
+        == f"error: {tiny_copy}/finding_leaks.csv, row 5 (lesion), field 'value': 7.0 is not a probability\n"
+    )
 
 
 def test_python_dash_m_model_runs_as_a_program(tmp_path):
@@ -277,3 +281,181 @@ def test_answers_that_cannot_be_true_together_exit_2_naming_both(tmp_path, case,
     status, out, err = run("diagnose", write(tmp_path, "case.json", json.dumps(case)))
     assert status == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(f"error: {names}: impossible combination: ")
+
+
+# Regression tests for the error contract: every input below once gave a traceback (exit 1), a hang
+# or a silent default. Each now exits 2 with one line naming what is wrong.
+
+DEEP = "[" * 40_000 + "]" * 40_000  # RecursionError in json before the limits
+
+
+def one_error_line(status, out, err, match):
+    assert status == 2, (status, err)
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert __import__("re").search(match, err), err
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (DEEP, r"case.json: nests more than 10 deep"),
+        ('{"context": ' * 50 + "{}" + "}" * 50, r"nests more than 10 deep"),
+        ('{"findings": {"lesion": true, "lesion": false}}', r'the key "lesion" is given twice'),
+        ('{"findings": {}, "findings": {"lesion": true}}', r'the key "findings" is given twice'),
+        ('{"findings": {"x": "' + "y" * 200_000 + '"}}', r"is 200,\d+ characters; a case is at most 100,000"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command", [["diagnose"], ["next-questions"], ["sensitivity", "--cause", "infection"]]
+)
+def test_a_case_too_deep_too_big_or_with_a_key_twice_exits_2(tmp_path, content, match, command):
+    case = write(tmp_path, "case.json", content)
+    one_error_line(*run(command[0], case, *command[1:], "--priors", str(TINY)), match)
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ("inf", r"'inf' is not a number"),
+        ("nan", r"'nan' is not a number"),
+        ("3_7", r"'3_7' is not a number"),
+        ("0_5", r"'0_5' is not a number"),
+        ("0x1", r"'0x1' is not a number"),
+        ("1e999", r"'1e999' is not a finite number"),
+    ],
+)
+def test_set_takes_plain_decimals_only(value, match):
+    one_error_line(*run("parameters", "--priors", str(TINY), "--set", f"finding_leaks:lesion={value}"), match)
+
+
+def test_an_odds_ratio_of_infinity_is_refused_before_it_reaches_pgmpy():
+    argv = ["parameters", "--priors", str(TINY), "--set", "risk_factors:cancer:age=old=inf"]
+    one_error_line(*run(*argv), r"--set risk_factors:cancer:age=old: 'inf' is not a number")
+
+
+def test_a_parameter_set_twice_is_refused_not_last_wins():
+    argv = ["--set", "finding_leaks:lesion=0.1", "--set", "finding_leaks:lesion=0.2"]
+    one_error_line(*run("parameters", "--priors", str(TINY), *argv), r"finding_leaks:lesion: given twice")
+
+
+@pytest.mark.parametrize("option", [["--draws", "10"], ["--level", "0.8"], ["--seed", "3"]])
+def test_interval_options_without_intervals_are_refused_not_ignored(tmp_path, option):
+    case = write(tmp_path, "case.json", "{}")
+    one_error_line(
+        *run("diagnose", case, "--priors", str(TINY), *option), f"{option[0]} applies only with --intervals"
+    )
+
+
+def test_draws_have_a_stated_upper_limit(tmp_path):
+    case = write(tmp_path, "case.json", "{}")
+    argv = ["diagnose", case, "--priors", str(TINY), "--intervals", "--draws", "100000000"]
+    one_error_line(*run(*argv), r"--draws: 100000000 is not a whole number from 1 to 20,000")
+
+
+def test_a_jsonl_batch_refuses_the_text_format_it_would_ignore(tmp_path):
+    cases = write(tmp_path, "cases.jsonl", "{}\n")
+    one_error_line(
+        *run("diagnose", "--batch", cases, "--format", "text", "--priors", str(TINY)), "--format text"
+    )
+
+
+def test_an_id_column_named_like_an_output_column_is_refused(tmp_path):
+    cohort = write(tmp_path, "cohort.csv", "infection,age\n1,old\n")
+    argv = ["diagnose", "--batch", cohort, "--id", "infection", "--priors", str(TINY)]
+    one_error_line(*run(*argv), r"--id infection: is also the name of an output column")
+
+
+def test_a_batch_keeps_every_good_line_and_names_each_bad_one(tmp_path):
+    lines = [
+        b'{"findings": {"lesion": true}}',
+        DEEP.encode(),
+        b"{}",
+        b'{"findings": {"caf\xe9": true}}',
+        b"{}",
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    status, out, err = run("diagnose", "--batch", str(path), "--priors", str(TINY))
+    results = [json.loads(line) for line in out.splitlines()]
+    assert status == 2
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5]
+    assert [("error" in r) for r in results] == [False, True, False, True, False]
+    assert err.splitlines() == [
+        f"error: {path}, line 2: nests more than 10 deep; a case is {{'context', 'findings'}}",
+        f"error: {path}, line 4: byte 0xe9 is not UTF-8 text; save the file as UTF-8",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b'{"findings": {"caf\xe9": true}}', r"-, line 1: byte 0xe9 is not UTF-8 text"),
+        ('{"findings": {}}'.encode("utf-16"), r"-, line 1: byte 0xff is not UTF-8 text"),
+    ],
+)
+def test_standard_input_that_is_not_utf8_exits_2(data, match):
+    one_error_line(*run("diagnose", "-", "--priors", str(TINY), stdin=data), match)
+
+
+def test_a_byte_order_mark_on_a_case_is_accepted():
+    status, out, _ = run("diagnose", "-", "--priors", str(TINY), stdin=b'\xef\xbb\xbf{"findings": {}}')
+    assert status == 0 and json.loads(out)["ranking"]
+
+
+@pytest.mark.parametrize(
+    ("encode", "match"),
+    [
+        (
+            lambda text: text.replace("Fixture", "Fixtüre").encode("latin-1"),
+            r"vocabulary.yaml, line \d+: byte 0xfc",
+        ),
+        (lambda text: text.encode("utf-16"), r"vocabulary.yaml, line 1: byte 0xff is not UTF-8"),
+        (lambda text: b"\x00\x01\x02\xff" * 50, r"vocabulary.yaml, line 1: byte 0xff is not UTF-8"),
+    ],
+)
+def test_a_priors_file_that_is_not_utf8_exits_2_naming_file_and_line(tiny_copy, encode, match):
+    vocabulary = tiny_copy / "vocabulary.yaml"
+    vocabulary.write_bytes(encode(vocabulary.read_text()))
+    one_error_line(*run("parameters", "--priors", str(tiny_copy)), match)
+
+
+def test_priors_dot_names_the_files_under_the_folder_given(tiny_copy, monkeypatch):
+    (tiny_copy / "finding_leaks.csv").unlink()
+    monkeypatch.chdir(tiny_copy)
+    one_error_line(*run("parameters", "--priors", "."), r"^error: \./finding_leaks.csv: file not found")
+
+
+def test_a_closed_pipe_stops_quietly_as_unix_tools_do():
+    """``python -m model parameters | head -1`` gave a BrokenPipeError traceback."""
+    command = f"{sys.executable} -m model parameters | head -1"
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.stdout.startswith("id,table,value")
+    assert done.stderr == ""
+    assert done.returncode == 141  # as a shell reports a tool stopped by SIGPIPE
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full to simulate a full disk")
+def test_a_full_disk_exits_2_with_one_line():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "model", "parameters"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+    assert done.returncode == 2
+    assert done.stderr == "error: cannot write the output (No space left on device)\n"
+
+
+def test_a_bad_cell_in_a_csv_cohort_is_named_by_its_line_in_the_file(tmp_path):
+    """Regression: the row was counted from 0, not as the file's line."""
+    cohort = write(tmp_path, "cohort.csv", "age_band,test_chlamydia\n25_34,yes\n25_34,maybe\n")
+    one_error_line(
+        *run("diagnose", "--batch", cohort), r"column test_chlamydia, line 3: 'maybe' is not yes, no"
+    )
+    status, out, _ = run("diagnose", "--batch", write(tmp_path, "good.csv", "age_band\n25_34\n"))
+    assert status == 0 and out.startswith("line,ectropion,") and out.splitlines()[1].startswith("2,")

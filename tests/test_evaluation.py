@@ -1,10 +1,12 @@
 import json
+import shutil
 
 import pytest
 
 from model import KnowledgeError
 from model.cli import main
-from model.evaluation import DEFAULT_VIGNETTES, TARGETS, evaluate, load_vignettes, summarise
+from model.evaluation import DEFAULT_VIGNETTES, TARGETS, VIGNETTES, evaluate, load_vignettes, summarise
+from model.knowledge import DEFAULT_PRIORS
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,19 @@ def test_evaluate_command_reports_measures_and_misses(capsys):
     assert set(report["summary"]) >= {"top1", "top3", "under_triage", "over_triage", "targets", "met"}
     assert main(["evaluate", "--pcb-only"]) == 0
     assert "Top-3 accuracy" in capsys.readouterr().out
+
+
+def test_evaluate_reads_the_case_library_of_the_priors_folder_given(tmp_path, capsys):
+    """Regression: ``--priors DIR`` once left ``evaluate`` on the shipped library, silently."""
+    folder = tmp_path / "priors"
+    shutil.copytree(DEFAULT_PRIORS, folder)
+    library = folder / VIGNETTES
+    first_case = library.read_text().split("\n- id: ")[1]
+    library.write_text("- id: " + first_case)
+    assert main(["evaluate", "--priors", str(folder), "--format", "json"]) == 0
+    assert [row["id"] for row in json.loads(capsys.readouterr().out)["cases"]] == [
+        "ectropion_18_cocp_recurrent"
+    ]
+    library.unlink()
+    assert main(["evaluate", "--priors", str(folder)]) == 2
+    assert capsys.readouterr().err == f"error: {library}: file not found\n"

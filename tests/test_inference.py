@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import CaseError, build_model, diagnose
-from model.inference import Diagnosis, PosteriorCache, posteriors_given
+from model import Case, CaseError, KnowledgeError, build_model, diagnose
+from model.inference import Diagnosis, PosteriorCache, diagnose_as_entered, posteriors_given
 from model.triage import assess_triage, evidence_weighed
 from tests.test_invariants import cases
 
@@ -184,3 +184,20 @@ def test_the_evidence_the_triage_weighs_is_answered_in_advance(shipped_model, mo
     monkeypatch.setattr(shipped_model.fast, "explained", lambda *args, **kwargs: calls.append(args))
     diagnose(shipped_model, case, cache=cache)
     assert calls == []
+
+
+def test_overrides_as_a_list_are_a_knowledge_error_not_an_attribute_error(tiny_knowledge):
+    """Regression: ``build_model(overrides=[...])`` failed with AttributeError deep inside."""
+    with pytest.raises(KnowledgeError, match=r"overrides: must be a mapping of parameter id to value"):
+        build_model(tiny_knowledge, overrides=[("finding_leaks:lesion", 0.1)])
+
+
+def test_an_answer_the_numbers_rule_out_is_set_aside_by_name_and_the_rest_kept(tiny_model):
+    """A tuned folder can make an answer impossible; the app sets aside that answer only."""
+    model = build_model(tiny_model.knowledge, overrides={"context_prevalence:pill=yes|age=old": 0})
+    result, problems = diagnose_as_entered(model, Case({"age": "old", "pill": "yes"}, {"discharge": True}))
+    assert result.case.context == {"age": "old"} and result.case.findings == {"discharge": True}
+    assert problems == [
+        '"On the pill" cannot occur with the other answers under these numbers, so the figures and triage set '
+        "it aside. Please check this answer."
+    ]

@@ -254,3 +254,115 @@ def test_the_package_has_no_import_cycle():
         )
 
     assert not [m for m in graph if m != "__init__" and reaches(m, m)]
+
+
+# Regression tests: the loader once accepted these silently, or named the wrong problem or line.
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "match"),
+    [
+        (
+            "finding_leaks.csv",
+            "lesion,0.01,0,1",
+            "lesion,0.01,0,7",
+            r"row 5 \(lesion\), field 'ci_high': 7 is not a probability",
+        ),
+        (
+            "finding_leaks.csv",
+            "lesion,0.01,0,1",
+            "lesion,0.01,-0.5,1",
+            r"field 'ci_low': -0.5 is not a probability",
+        ),
+        ("risk_factors.csv", "yes,no,2.0,1,4", "yes,no,2.0,0,4", r"field 'ci_low': 0 is not an odds ratio"),
+        (
+            "finding_leaks.csv",
+            "lesion,0.01,0,1,",
+            "lesion,0.01,0,1,,,,extra,",
+            r"row 5: has 15 fields; the header has 11",
+        ),
+        (
+            "finding_leaks.csv",
+            "lesion,0.01,0,1,,,fixture,fixture,,cohort,",
+            "lesion,0.01,0,1",
+            r"row 5: has 4 fields; the header has 11",
+        ),
+        ("finding_leaks.csv", "finding,value", "finding,value,value", r"header: columns named twice: value"),
+        (
+            "finding_leaks.csv",
+            "finding,value",
+            "finding,colour,value",
+            r"header: unknown columns: colour; the columns are finding, value",
+        ),
+        ("finding_leaks.csv", "lesion,0.01", "lesion,1_0", r"field 'value': '1_0' is not a number"),
+        ("finding_leaks.csv", "lesion,0.01", "lesion,inf", r"field 'value': 'inf' is not a number"),
+        ("finding_leaks.csv", "finding,value", "\n\nfinding,value", r"row 7 \(lesion\)"),
+        ("finding_leaks.csv", "discharge,0.1", "\ndischarge,0.1", r"row 6 \(lesion\), field 'value'"),
+    ],
+)
+def test_out_of_range_intervals_extra_fields_and_real_line_numbers(tiny_copy, file, old, new, match):
+    _edit(tiny_copy, file, old, new)
+    if "row 6" in match or "row 7" in match:  # a value error on the lesion row, after blank lines
+        _edit(tiny_copy, "finding_leaks.csv", "lesion,0.01", "lesion,1.5")
+    with pytest.raises(KnowledgeError, match=match):
+        load_knowledge(tiny_copy)
+
+
+def test_a_byte_order_mark_is_read_as_utf8_not_as_a_missing_column(tiny_copy):
+    for name in ("finding_leaks.csv", "vocabulary.yaml"):
+        path = tiny_copy / name
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_knowledge(tiny_copy).parameters["finding_leaks:lesion"].value == 0.01
+
+
+def test_a_latin1_csv_names_the_line_of_the_first_bad_byte(tiny_copy):
+    _edit(tiny_copy, "finding_leaks.csv", "lesion,0.01", "lesion,0.01")
+    path = tiny_copy / "finding_leaks.csv"
+    path.write_bytes(
+        path.read_bytes().replace(
+            b"lesion,0.01,0,1,,,fixture,fixture,", b"lesion,0.01,0,1,,,fixture,fixt\xfcre,"
+        )
+    )
+    with pytest.raises(KnowledgeError, match=r"finding_leaks.csv, line 5: byte 0xfc is not UTF-8 text"):
+        load_knowledge(tiny_copy)
+
+
+def test_a_duplicate_yaml_key_is_named_with_its_line(tiny_copy):
+    path = tiny_copy / "vocabulary.yaml"
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  lesion:"))
+    lines.insert(at + 1, lines[at])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        KnowledgeError, match=rf"vocabulary.yaml, line {at + 2}, column 3: .*'lesion' is given twice"
+    ):
+        load_knowledge(tiny_copy)
+
+
+def test_a_quoted_value_over_two_lines_keeps_the_following_line_numbers(tiny_copy):
+    _edit(
+        tiny_copy,
+        "finding_leaks.csv",
+        "discharge,0.1,0,1,,,fixture,fixture,,cohort,",
+        'discharge,0.1,0,1,,,"two\nlines",fixture,,cohort,',
+    )
+    _edit(tiny_copy, "finding_leaks.csv", "lesion,0.01", "lesion,1.5")
+    with pytest.raises(KnowledgeError, match=r"row 6 \(lesion\)"):
+        load_knowledge(tiny_copy)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ([("finding_leaks:lesion", 0.1)], r"overrides: must be a mapping of parameter id to value"),
+        ({1: 0.1}, r"overrides, 1: a parameter id is text"),
+        ({None: 0.1}, r"overrides, None: a parameter id is text"),
+        ({"finding_leaks:lesion": "3_7"}, r"'3_7' is not a number"),
+        ({"finding_leaks:lesion": True}, r"True is not a number"),
+        ({"finding_leaks:lesion": float("nan")}, r"nan is not a finite number"),
+        ({"risk_factors:ectropion:pill=yes": float("inf")}, r"inf is not a finite number"),
+    ],
+)
+def test_overrides_of_the_wrong_shape_or_type_are_knowledge_errors(tiny_knowledge, overrides, match):
+    with pytest.raises(KnowledgeError, match=match):
+        tiny_knowledge.with_overrides(overrides)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from model import diagnose
-from model.case import parse_case
 from model.explain import contributions
 from model.page import (
     NO_EFFECT,
@@ -19,10 +17,8 @@ from model.page import (
     question_rows,
     ratio_ticks,
     reason_lines,
-    saved_case,
     short_citation,
 )
-from model.present import diagnosis_record
 from model.questions import next_questions
 
 CASE = {
@@ -97,15 +93,6 @@ def test_ask_first_holds_the_findings_of_red_flag_rules(shipped_knowledge):
     first = ask_first(shipped_knowledge)
     assert {"heavy", "faintness", "non_consensual"} <= set(first)
     assert shipped_knowledge.vocabulary.presenting not in first
-
-
-def test_every_file_the_app_or_cli_writes_opens_as_its_case(shipped_model):
-    """The app's download and ``diagnose`` output are full results; the case inside is what opens."""
-    vocab = shipped_model.knowledge.vocabulary
-    result = diagnose(shipped_model, CASE)
-    record = json.loads(json.dumps(diagnosis_record(result)))
-    assert parse_case(saved_case(record), vocab) == result.case
-    assert parse_case(saved_case(result.case.to_dict()), vocab) == result.case
 
 
 def test_question_rows_are_narrow_and_readable(shipped_model):

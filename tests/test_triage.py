@@ -2,9 +2,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import CaseError, build_model, diagnose, load_knowledge
+from model import Case, CaseError, build_model, diagnose, load_knowledge
 from model.redflags import RedFlagPolicy
-from model.triage import condition_holds, pointing_findings, probability_signal
+from model.triage import assess_triage, condition_holds, pointing_findings, probability_signal
 
 KB = load_knowledge()
 VOCAB = KB.vocabulary
@@ -418,3 +418,78 @@ def test_a_positive_sti_test_brings_the_guideline_actions(shipped_model, test):
     actions = next(r for r in triage.reasons if r.id.endswith("_positive"))
     assert "partner" in actions.message and "three months" in actions.message
     assert actions.source[0].startswith("Workowski KA")
+
+
+# Each rule's behaviour pinned exactly, with a stand-in for the engine so that only the rule is under
+# test. These kill mutants of model/triage.py that survived every other test (see README, Tests that
+# kill mutants); the thresholds and limits are read from the knowledge base, never copied.
+
+PROBABILITY_RULE = next(rule for rule in KB.red_flags.rules if rule.cause is not None)
+
+
+def additive(cause, evidences):
+    """A stand-in engine: each "yes" in the evidence adds 0.1."""
+    return [0.01 + 0.1 * sum(value == "yes" for value in evidence.values()) for evidence in evidences]
+
+
+def nothing(cause, evidences):
+    return [0.0] * len(evidences)
+
+
+def only_reason(triage, rule_id):
+    return next(reason for reason in triage.reasons if reason.id == rule_id)
+
+
+def test_the_presenting_complaint_is_always_combined_and_not_counted_in_the_limit():
+    case = Case({}, {"p": True, "a": True, "b": True})
+    signal = probability_signal("x", case, additive, pointing={"p", "a", "b"}, at_most=1, always="p")
+    assert signal.answers == ("p", "a") and signal.value == pytest.approx(0.21)
+
+
+def test_a_presenting_complaint_answered_no_or_not_at_all_is_never_taken_as_yes():
+    for findings in ({"p": False, "a": True}, {"a": True}):
+        signal = probability_signal(
+            "x", Case({}, findings), additive, pointing={"p", "a"}, at_most=1, always="p"
+        )
+        assert signal.answers == ("a",) and signal.value == pytest.approx(0.11)
+
+
+def test_a_probability_rule_fires_at_exactly_its_threshold_and_says_so_without_answers():
+    rule = PROBABILITY_RULE
+
+    def at_threshold(cause, evidences):
+        return [rule.at_least if cause == rule.cause else 0.0 for _ in evidences]
+
+    flag = only_reason(assess_triage(KB, Case({}, {}), at_threshold), rule.id)
+    assert flag.level == rule.level and flag.locator == rule.locator
+    assert flag.message == (
+        f"{rule.message} Here it reaches {rule.at_least:.1%} given the context and no answer (answered yes);"
+        " the figure with every answer is shown with the differential."
+    )
+
+
+def test_a_probability_rule_names_the_complaint_and_up_to_its_limit_of_other_answers():
+    rule = PROBABILITY_RULE
+    others = sorted(pointing_findings(KB, rule.cause) - {VOCAB.presenting})[: rule.combine_at_most + 1]
+    case = Case({}, {VOCAB.presenting: True, **dict.fromkeys(others, True)})
+    flag = only_reason(assess_triage(KB, case, additive), rule.id)
+    combined = [VOCAB.presenting, *others[: rule.combine_at_most]]  # the first of the equally high
+    given = ", ".join(f'"{VOCAB.findings[f].label}"' for f in combined)
+    assert f"given the context and {given} (answered yes)" in flag.message
+
+
+def test_a_rule_on_answers_gives_its_own_message_and_locator_unchanged():
+    rule = next(r for r in KB.red_flags.rules if r.cause is None)
+    context = {node: states[0] for node, states in rule.when.items() if node in VOCAB.context}
+    findings = {node: states[0] == "yes" for node, states in rule.when.items() if node in VOCAB.findings}
+    flag = only_reason(assess_triage(KB, Case(context, findings), nothing), rule.id)
+    assert (flag.message, flag.locator, flag.level) == (rule.message, rule.locator, rule.level)
+
+
+def test_the_baseline_reason_is_the_policys_own_words():
+    triage = assess_triage(KB, Case({}, {}), nothing)
+    policy = KB.red_flags
+    assert triage.level == policy.baseline
+    assert [(r.id, r.message, r.locator) for r in triage.reasons] == [
+        ("baseline", policy.baseline_reason, "")
+    ]

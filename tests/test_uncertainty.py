@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.uncertainty import parameter_draws, posterior_intervals
+from model.errors import ArgumentError
+from model.uncertainty import MAX_DRAWS, parameter_draws, posterior_intervals
 
 CASE = {"context": {"age_band": "25_34", "menopause": "pre"}, "findings": {"test_chlamydia": True}}
 
@@ -58,5 +59,23 @@ def test_an_impossible_cause_has_a_zero_interval(shipped_model):
 
 
 def test_a_bad_level_is_refused(shipped_model):
-    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+    with pytest.raises(ArgumentError, match="level: 90 is not a number from 0 to 1"):
         posterior_intervals(shipped_model, CASE, level=90)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"draws": 0}, "draws: 0 is not a whole number from 1 to 20,000"),
+        ({"draws": MAX_DRAWS + 1}, "draws: 20001 is not a whole number from 1 to 20,000"),
+        ({"draws": 10.5}, "draws: 10.5 is not a whole number"),
+        ({"draws": True}, "draws: True is not a whole number"),
+        ({"seed": -1}, "seed: -1 is not a whole number of 0 or more"),
+        ({"level": 0.0}, "level: 0.0 must be strictly between 0 and 1"),
+        ({"level": "0.9"}, "level: '0.9' is not a number from 0 to 1"),
+    ],
+)
+def test_counts_and_levels_outside_their_stated_limits_are_typed_errors(shipped_model, arguments, message):
+    """Regression: draws=0 failed deep inside NumPy, and 100,000,000 draws ran out of memory."""
+    with pytest.raises(ArgumentError, match=message):
+        posterior_intervals(shipped_model, CASE, **arguments)

@@ -30,7 +30,7 @@ def no_network():
 
 @pytest.fixture(scope="module")
 def server():
-    with streamlit_server(ROOT / "app.py") as url:
+    with streamlit_server(ROOT / "app.py") as url:  # through the README's launcher, pcb-app
         yield url
 
 
@@ -51,8 +51,12 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
         page.get_by_text("Triage: Within two weeks").wait_for(timeout=60_000)
 
         press(page, "dryness", "Yes")  # answer a finding
+        page.get_by_text("Triage: Within two weeks").wait_for(timeout=60_000)
+        assert "dryness" not in page.url  # privacy: the case is in the address only when asked
+        page.get_by_text("Put this case in the page link, to share it").click()
         page.wait_for_function("() => location.search.includes('dryness=yes')", timeout=60_000)
         assert "menopause=post" in page.url
+        page.get_by_text("Anyone who sees the link can read them").wait_for(timeout=60_000)
 
         press(page, "heavy", "Yes")  # a red flag
         page.get_by_text("Triage: Emergency").wait_for(timeout=60_000)
@@ -71,14 +75,12 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
         bad = tmp_path / "bad.json"
         bad.write_text("{not json")
         upload.set_input_files(str(bad))  # a broken file: a message, and the page keeps working
-        page.get_by_text("The file is not a JSON case file.").wait_for(timeout=60_000)
+        page.get_by_text("The case file could not be used").wait_for(timeout=60_000)
         page.get_by_role("button", name="Reset to a blank case").click()
         page.get_by_text("Triage: Book a check-up").wait_for(timeout=60_000)
-        page.get_by_text("The file is not a JSON case file.").wait_for(state="detached", timeout=60_000)
-        upload.set_input_files(str(saved))
+        page.get_by_text("The case file could not be used").wait_for(state="detached", timeout=60_000)
+        upload.set_input_files(str(saved))  # the app's own download opens as its case
         page.get_by_text("Triage: Emergency").wait_for(timeout=60_000)
-        page.wait_for_function("() => location.search.includes('dryness=yes')", timeout=60_000)
-        assert "menopause=post" in page.url and "heavy=yes" in page.url
 
         page.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
         assert page.get_by_text("Triage: Emergency").is_visible()
