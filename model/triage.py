@@ -220,11 +220,11 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
         if reassured:
             level, reasons = reassured[0].level, (_flag(reassured[0], sources),)
         else:
-            baseline = Rule(
-                "baseline", policy.baseline, policy.baseline_reason, policy.baseline_source, "", {},
-                clinician=policy.baseline_clinician,
-            )  # fmt: skip
-            level, reasons = policy.baseline, (_flag(baseline, sources),)
+            citations = tuple(sources[key].citation() for key in policy.baseline_source)
+            baseline = RedFlag(
+                "baseline", policy.baseline, policy.baseline_reason, citations, "", policy.baseline_clinician
+            )
+            level, reasons = policy.baseline, (baseline,)
     red_flags = tuple(r for r in reasons if policy.urgency(r.level) > policy.urgency("routine"))
     chosen = policy.levels[level]
     # The advice is written for a woman not yet examined; a fired rule brings its own next step.

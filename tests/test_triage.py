@@ -14,6 +14,9 @@ def test_no_rule_gives_the_baseline_with_its_reason(tiny_model):
     triage = diagnose(tiny_model, {"context": {"age": "young"}}).triage
     assert triage.level == "routine"
     assert [r.id for r in triage.reasons] == ["baseline"]
+    assert triage.reasons[0].message == "Every case is examined."
+    assert triage.reasons[0].clinician == "Examine every case."
+    assert triage.reasons[0].source[0].startswith("Test fixture (2026)")
     assert triage.red_flags == ()
     assert triage.advice == ("Book an examination.",)
 
@@ -31,6 +34,13 @@ def test_reassurance_applies_only_when_nothing_fires(tiny_model):
     clear["findings"]["contact_bleeding"] = True
     clear["context"] = {"age": "old"}
     assert diagnose(tiny_model, clear).triage.level == "urgent"
+
+
+def test_a_level_without_advice_gives_none(tiny_copy):
+    path = tiny_copy / "red_flags.yaml"
+    path.write_text(path.read_text().replace("  routine: [Book an examination.]\n", ""))
+    triage = diagnose(build_model(load_knowledge(tiny_copy)), {"context": {"age": "young"}}).triage
+    assert triage.level == "routine" and triage.advice == ()
 
 
 def test_a_completed_work_up_stops_a_rule_and_a_yes_never_does(tiny_model):
