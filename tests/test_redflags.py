@@ -94,6 +94,12 @@ UNLESS = 'unless: {test_infection: ["no"]}'
         ("    source: [fixture]\n    locator: fixture\n  - id: old", "    source: []\n    locator: fixture\n  - id: old",
          ", rule 'lesion_seen', field 'source': must list keys of sources.yaml"),
         ("    locator: fixture\n", "", ", rule 'all_clear', field 'locator': must be non-empty text"),
+        ("message: A lesion was seen.", "message: ''", ", rule 'lesion_seen', field 'message': must be non-empty text"),
+        ("clinician: For the clinician, a lesion was seen.", "clinician: ''",
+         ", rule 'lesion_seen', field 'clinician': must be non-empty text"),
+        ("when: {lesion: [\"yes\"]}", "when: {rash: [\"yes\"]}",
+         ", rule 'lesion_seen', field 'rash': is not a context variable or finding id"),
+        (UNLESS, "unless: {age: [old]}", ", rule 'untested_bleeding', field 'age': is not a context variable or finding id"),
         ("  - id: all_clear\n", "  - name: all_clear\n", ", reassurance entry 1, field 'id': each rule needs an id"),
         ("  - id: lesion_seen\n", "  - just text\n  - id: lesion_seen\n", ", rules entry 1, field 'id': each rule needs an id"),
         ("when: {lesion: [\"yes\"]}", "when: {}", ", rule 'lesion_seen', field 'when': needs at least one condition"),
@@ -128,12 +134,19 @@ def test_every_loader_check_names_the_file_the_entry_and_the_field_exactly(tiny_
     assert str(raised.value) == f"{path}{message}"
 
 
-def test_a_whole_file_that_is_not_a_mapping_is_named(tiny_copy):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a list, not a mapping\n", ": must be a mapping with levels, rules and baseline"),
+        ("levels: [\n", ", line 2, column 1: not valid YAML: "),  # then the parser's own words
+    ],
+)
+def test_a_whole_file_that_cannot_be_used_is_named(tiny_copy, text, message):
     path = tiny_copy / "red_flags.yaml"
-    path.write_text("- a list, not a mapping\n")
+    path.write_text(text)
     with pytest.raises(KnowledgeError) as raised:
         load_knowledge(tiny_copy)
-    assert str(raised.value) == f"{path}: must be a mapping with levels, rules and baseline"
+    assert str(raised.value).startswith(f"{path}{message}")
 
 
 def test_levels_out_of_order_are_named(tiny_copy):
@@ -156,6 +169,8 @@ def test_levels_out_of_order_are_named(tiny_copy):
         ("  routine: [Book an examination.]", "  routine: [Book   an\n      examination.]",
          lambda p: p.advice["routine"] == ("Book an examination.",)),
         ("reassurance:\n", "reassurance_unused:\n", lambda p: p.reassurance == ()),
+        ("    level: self_care\n", "    level: self_care\n    benign_yes: [lesion]\n",
+         lambda p: p.reassurance[0].benign_yes == ("lesion",)),
     ],
 )  # fmt: skip
 def test_the_edges_the_loader_accepts(tiny_copy, old, new, check):

@@ -30,7 +30,12 @@ def test_most_urgent_fired_rule_sets_the_level(tiny_model):
 
 def test_reassurance_applies_only_when_nothing_fires(tiny_model):
     clear = {"findings": {"lesion": False, "test_infection": False}}
-    assert diagnose(tiny_model, clear).triage.level == "self_care"
+    reassured = diagnose(tiny_model, clear).triage
+    assert reassured.level == "self_care"
+    assert (reassured.reasons[0].message, reassured.reasons[0].clinician) == (
+        "Nothing found.",
+        "For the clinician, nothing found.",
+    )
     clear["findings"]["contact_bleeding"] = True
     clear["context"] = {"age": "old"}
     assert diagnose(tiny_model, clear).triage.level == "urgent"
