@@ -138,10 +138,20 @@ def load_policy(
     """
     raw = read_yaml(path, display)
     if not isinstance(raw, dict):
-        raise KnowledgeError(display, "", "", "must be a mapping with levels, rules and baseline")
+        raise KnowledgeError(
+            display,
+            "",  # pragma: no mutate ("" and None both leave an empty part out of the message)
+            "",  # pragma: no mutate
+            "must be a mapping with levels, rules and baseline",
+        )
     levels_raw = raw.get("levels")
     if not isinstance(levels_raw, dict) or tuple(levels_raw) != LEVELS:
-        raise KnowledgeError(display, "levels", "", f"must list, most urgent first: {', '.join(LEVELS)}")
+        raise KnowledgeError(
+            display,
+            "levels",
+            "",  # pragma: no mutate ("" and None both leave an empty part out of the message)
+            f"must list, most urgent first: {', '.join(LEVELS)}",
+        )
     levels = {
         lid: Level(
             lid,
@@ -165,12 +175,22 @@ def load_policy(
         raise KnowledgeError(display, f"rule '{duplicates[0]}'", "id", "is used twice")
     baseline = raw.get("baseline")
     if baseline not in LEVELS:
-        raise KnowledgeError(display, "baseline", "", f"must be one of: {', '.join(LEVELS)}")
+        raise KnowledgeError(
+            display,
+            "baseline",
+            "",  # pragma: no mutate ("" and None both leave an empty part out of the message)
+            f"must be one of: {', '.join(LEVELS)}",
+        )
     advice = raw.get("advice") or {}
     if not isinstance(advice, dict) or any(
         k not in LEVELS or not isinstance(v, list) for k, v in advice.items()
     ):
-        raise KnowledgeError(display, "advice", "", "must map levels to lists of sentences")
+        raise KnowledgeError(
+            display,
+            "advice",
+            "",  # pragma: no mutate ("" and None both leave an empty part out of the message)
+            "must map levels to lists of sentences",
+        )
     return RedFlagPolicy(
         levels=levels,
         rules=rules,

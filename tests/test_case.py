@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from model import Case, CaseError, diagnose, parse_case
-from model.case import MAX_LINK_PROBLEMS, case_from_file, case_from_query, saved_case
+from model import Case, CaseError, KnowledgeError, diagnose, parse_case
+from model.case import MAX_LINK_PROBLEMS, case_from_file, case_from_query, case_in_file, saved_case
 from model.present import diagnosis_record
 from model.uncertainty import posterior_intervals
 
@@ -280,3 +280,18 @@ def test_every_file_the_app_or_cli_writes_opens_as_its_case(shipped_model):
     assert parse_case(saved_case(record), vocab) == result.case
     assert parse_case(saved_case(result.case.to_dict()), vocab) == result.case
     assert case_from_file(json.dumps(record).encode(), vocab) == result.case
+
+
+def test_a_bad_case_in_a_data_file_names_the_file_the_entry_and_the_field(shipped_knowledge):
+    with pytest.raises(KnowledgeError) as raised:
+        case_in_file(
+            {"context": {"age_band": "banana"}},
+            shipped_knowledge.vocabulary,
+            "cases.yaml",
+            "vignette x",
+            "case.",
+        )
+    assert str(raised.value) == (
+        "cases.yaml, vignette x, field 'case.context.age_band': \"banana\" is not a state; use one of: "
+        "under_25, 25_34, 35_44, 45_54, 55_plus"
+    )
