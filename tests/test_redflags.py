@@ -36,37 +36,6 @@ def test_urgency_orders_levels():
     assert [RedFlagPolicy.urgency(level) for level in LEVELS] == [5, 4, 3, 2, 1, 0]
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "match"),
-    [
-        ("level: soon", "level: whenever", r"rule 'lesion_seen', field 'level': must be one of: emergency"),
-        ("when: {lesion: [\"yes\"]}", "when: {lesion: [\"maybe\"]}", r"rule 'lesion_seen', field 'lesion': states"),
-        ("when: {lesion: [\"yes\"]}", "when: {rash: [\"yes\"]}", r"field 'rash': is not a context variable or finding"),
-        ("when: {lesion: [\"yes\"]}", "when: {lesion: \"yes\"}", r"field 'lesion': must be a list of states"),
-        ("message: A lesion was seen.", "message: ''", r"rule 'lesion_seen', field 'message': must be non-empty"),
-        ("clinician: For the clinician, a lesion was seen.", "clinician: ''", r"rule 'lesion_seen', field 'clinician': must be non-empty"),
-        ("clinician: Clinician soon.", "clinician: ''", r"level 'soon', field 'clinician': must be non-empty"),
-        ("unless: {test_infection: [\"no\"]}", "unless: {test_infection: [\"yes\"]}", r"rule 'untested_bleeding', field 'unless': may only list findings answered \"no\""),
-        ("unless: {test_infection: [\"no\"]}", "unless: {age: [old]}", r"rule 'untested_bleeding', field 'age': is not a context variable or finding"),
-        ("{cause: cancer, at_least: 0.2,", "{cause: tumour, at_least: 0.2,", r"field 'probability': needs 'cause'"),
-        ("{cause: cancer, at_least: 0.2,", "{cause: cancer, at_least: 2,", r"field 'at_least': must be a probability"),
-        ("combine_at_most: 2}", "combine_at_most: 0}", r"field 'combine_at_most': must be a whole number"),
-        ("  - id: old_with_bleeding", "  - id: lesion_seen", r"rule 'lesion_seen', field 'id': is used twice"),
-        ("baseline: routine", "baseline: later", r"baseline: must be one of"),
-        ("  urgent: {label: Same day, action: Today., clinician: Clinician today.}\n", "", r"levels: must list, most urgent first"),
-        ("    source: [fixture]\n    locator: fixture\n  - id: old", "    source: [nobody]\n    locator: fixture\n  - id: old",
-         r"rule 'lesion_seen', field 'source': must list keys of sources.yaml"),
-    ],
-)  # fmt: skip
-def test_rule_errors_name_the_rule_and_field(tiny_copy, old, new, match):
-    path = tiny_copy / "red_flags.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(KnowledgeError, match=match):
-        load_knowledge(tiny_copy)
-
-
 def test_every_shipped_rule_cites_guidance(shipped_knowledge):
     policy = shipped_knowledge.red_flags
     for rule in (*policy.rules, *policy.reassurance):
@@ -84,6 +53,17 @@ def test_a_completed_work_up_hands_over_to_the_guidelines_next_step(shipped_know
 
 
 LEVEL_NAMES = ", ".join(LEVELS)
+
+
+def edited_policy(folder, old, new):
+    """Replace ``old`` (which must be there) by ``new`` in a copy's red_flags.yaml; return its path."""
+    path = folder / "red_flags.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
 UNLESS = 'unless: {test_infection: ["no"]}'
 
 
@@ -103,6 +83,11 @@ UNLESS = 'unless: {test_infection: ["no"]}'
         ("  - id: all_clear\n", "  - name: all_clear\n", ", reassurance entry 1, field 'id': each rule needs an id"),
         ("  - id: lesion_seen\n", "  - just text\n  - id: lesion_seen\n", ", rules entry 1, field 'id': each rule needs an id"),
         ("when: {lesion: [\"yes\"]}", "when: {}", ", rule 'lesion_seen', field 'when': needs at least one condition"),
+        ("when: {lesion: [\"yes\"]}", "when: {lesion: [\"maybe\"]}", ", rule 'lesion_seen', field 'lesion': states must be a list from: no, yes"),
+        ("when: {lesion: [\"yes\"]}", "when: {lesion: \"yes\"}", ", rule 'lesion_seen', field 'lesion': must be a list of states, e.g. [\"yes\"]"),
+        ("{cause: cancer, at_least: 0.2,", "{cause: cancer, at_least: 2,", ", rule 'cancer_probability', field 'at_least': must be a probability above 0"),
+        ("combine_at_most: 2}", "combine_at_most: 0}", ", rule 'cancer_probability', field 'combine_at_most': must be a whole number of 1 or more"),
+        ("  urgent: {label: Same day, action: Today., clinician: Clinician today.}\n", "", f", levels: must list, most urgent first: {LEVEL_NAMES}"),
         ("    level: self_care\n", "    level: self_care\n    benign_yes: [rash]\n",
          ", rule 'all_clear', field 'benign_yes': must list finding ids"),
         (UNLESS, UNLESS.replace("no", "yes"), ", rule 'untested_bleeding', field 'unless': may only list findings answered \"no\""),
@@ -125,10 +110,7 @@ UNLESS = 'unless: {test_infection: ["no"]}'
 )  # fmt: skip
 def test_every_loader_check_names_the_file_the_entry_and_the_field_exactly(tiny_copy, old, new, message):
     """The whole message, so a check that names the wrong file, entry or field fails here."""
-    path = tiny_copy / "red_flags.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+    path = edited_policy(tiny_copy, old, new)
     with pytest.raises(KnowledgeError) as raised:
         load_knowledge(tiny_copy)
     assert str(raised.value) == f"{path}{message}"
@@ -175,8 +157,5 @@ def test_levels_out_of_order_are_named(tiny_copy):
 )  # fmt: skip
 def test_the_edges_the_loader_accepts(tiny_copy, old, new, check):
     """A threshold of exactly 1, a limit of exactly one answer, one source given as text, folded advice."""
-    path = tiny_copy / "red_flags.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+    edited_policy(tiny_copy, old, new)
     assert check(load_knowledge(tiny_copy).red_flags)
