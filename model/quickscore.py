@@ -60,7 +60,9 @@ PRECISION = 1e-10  # bound on a posterior's rounding error before a case is reco
 QUICKSCORE_MAX_POSITIVES = 6  # beyond this, cancellation is near certain: eliminate directly
 TIGHT_MAX_POSITIVES = 3  # the same below `PRECISION` (the presenting complaint's two sums ask 2 / leak more)
 ENUMERATE_MAX_CAUSES = 12  # linked causes beyond this are left to elimination
-ENUMERATE_MAX_TERMS = 2**20  # context configurations times cause configurations, per case
+# Context configurations times cause configurations, summed over the cases that share a pattern of
+# positive findings and known context: beyond it, one compiled elimination for them all is cheaper.
+ENUMERATE_MAX_TERMS = 2**20
 EXPAND_MAX_ROWS = 64  # cases with more unknown-context configurations are summed by broadcasting
 WORK_BUDGET = 4_000_000  # elements of the largest working array, which sets the chunk size
 
@@ -290,7 +292,8 @@ class QuickscoreEngine(ContextSum, InclusionExclusion, StableSums):
         grouped by how many findings are positive and computed in chunks that keep the working
         arrays within `WORK_BUDGET`, then summed back per case. Cases whose Quickscore rounding bound
         fails are recomputed by enumerating the causes linked to their positive findings, or by
-        elimination where those are many or the context is wide. The first query must be
+        elimination where those are many, the context is wide, or many cases share one pattern (the
+        next-question ranking asks about every finding with the same positives). The first query must be
         ``evidence`` (nothing clamped). ``precision`` (default `PRECISION`) is the rounding bound a
         posterior must meet; a Monte Carlo summary, precise to far less anyway, may relax it.
         """
@@ -338,12 +341,17 @@ class QuickscoreEngine(ContextSum, InclusionExclusion, StableSums):
         bound = rounding_bound(result, size, positives)
         stable = np.all((bound <= precision) | (size[..., :1] == 0), axis=(0, 2))
         by_linked: dict[tuple, list[int]] = defaultdict(list)
+        pattern = {}  # one compiled elimination serves every case of a pattern
         for n in np.flatnonzero(~stable | direct):
             by_linked[tuple(np.flatnonzero(linked[n]))].append(n)
+            pattern[n] = (tuple(cases.context[n] >= 0), tuple(np.flatnonzero(cases.findings[n] == 1)))
+        shared = defaultdict(int)  # enumeration terms of all the cases of a pattern
+        for n, key in pattern.items():
+            shared[key] += int(widths[n]) * 2 ** int(linked[n].sum())
         eliminate: dict[tuple, list[int]] = defaultdict(list)
         for linked, members in by_linked.items():
             members = np.array(members)
-            affordable = widths[members] * 2 ** len(linked) <= ENUMERATE_MAX_TERMS
+            affordable = np.array([shared[pattern[n]] <= ENUMERATE_MAX_TERMS for n in members], dtype=bool)
             if len(linked) <= ENUMERATE_MAX_CAUSES:
                 budget = max(1, WORK_BUDGET // ((2 ** len(linked)) * per_row * draws))
                 chosen = members[affordable]
@@ -359,8 +367,7 @@ class QuickscoreEngine(ContextSum, InclusionExclusion, StableSums):
                     )
                 members = members[~affordable]
             for n in members:
-                key = (tuple(cases.context[n] >= 0), tuple(np.flatnonzero(cases.findings[n] == 1)))
-                eliminate[key].append(n)
+                eliminate[pattern[n]].append(n)
         for (known, _), members in eliminate.items():
             known = np.array(known, dtype=bool)
             step = max(1, WORK_BUDGET // (self._width(known) * draws))

@@ -49,6 +49,31 @@ def test_posterior_after_an_answer_matches_pgmpy(shipped_model):
     )
 
 
+def test_the_ranking_with_many_positive_findings_is_one_elimination_and_matches_pgmpy(
+    shipped_model, monkeypatch
+):
+    """Five positive findings with part of the context unknown: every question's rows share the case's
+    positive findings, so one compiled elimination serves them all instead of enumerating the linked
+    causes' states row by row (0.3 s per answer in the app before)."""
+    from model.stable_sums import StableSums
+
+    eliminated = []
+    eliminate = StableSums._eliminate
+    monkeypatch.setattr(
+        StableSums, "_eliminate", lambda self, *args: eliminated.append(1) or eliminate(self, *args)
+    )
+    context = {"age_band": "25_34", "menopause": "pre", "pregnancy": "not_pregnant", "contraception": "none"}
+    positive = ["recurrent", "dryness", "fever", "itching", "pelvic_pain"]
+    ranked = next_questions(shipped_model, {"context": context, "findings": dict.fromkeys(positive, True)})
+    assert eliminated
+    question = next(q for q in ranked if q.finding == "dysuria")
+    evidence = {**context, "postcoital_bleeding": "yes", **dict.fromkeys(positive, "yes")}
+    for answer, after in (("yes", question.if_yes), ("no", question.if_no)):
+        for cause in ("atrophy", "candidiasis", "cervical_cancer"):
+            expected = posterior_of(shipped_model, cause, {**evidence, "dysuria": answer})
+            assert after[cause] == pytest.approx(expected, abs=1e-9), (answer, cause)
+
+
 def test_expected_gain_is_the_entropy_drop(shipped_model):
     """For "serious": H(P(any serious | e)) minus the answer-weighted entropy after the answer."""
     evidence = {**CASE["context"], "postcoital_bleeding": "yes", "exam_contact_bleeding": "yes"}
