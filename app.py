@@ -103,6 +103,20 @@ vocab = model.knowledge.vocabulary
 keys = {**{v: f"context:{v}" for v in vocab.context}, **{f: f"finding:{f}" for f in vocab.findings}}
 
 
+def remembered(name: str, compute, case: Case, *options):
+    """``compute(model, case, *options)``, recomputed only when the case or the options change.
+
+    Switching a view, a target or the explained cause reruns the page without changing the case, so
+    its numbers are reused. Only the latest result of each computation is kept, in this session's
+    state beside the case itself: nothing is shared between sessions or kept after one ends.
+    """
+    key = repr((case, options))  # a case's repr keeps the order of its answers, which "Why" depends on
+    memo = st.session_state.setdefault("memo", {})
+    if name not in memo or memo[name][0] != key:
+        memo[name] = (key, compute(model, case, *options))
+    return memo[name][1]
+
+
 def load_case(case: Case) -> None:
     """Replace the case in the form; messages about the case it replaces go with it."""
     unknown = {
@@ -171,7 +185,7 @@ raw = {
                  if st.session_state.get(keys[f]) in ANSWERS},
 }  # fmt: skip
 entered = parse_case(raw, vocab, check_combinations=False)
-result, contradicted = diagnose_as_entered(model, entered)
+result, contradicted = remembered("diagnosis", diagnose_as_entered, entered)
 for problem in contradicted:
     st.error(problem)
 with st.sidebar:  # privacy: the case goes into the address only when asked for
@@ -244,7 +258,7 @@ with right:
                 "unknown they take too long to recompute on every change.")  # fmt: skip
         show_intervals = False
     if show_intervals:
-        spread = posterior_intervals(model, result.case, draws=INTERVAL_DRAWS)
+        spread = remembered("intervals", posterior_intervals, result.case, INTERVAL_DRAWS)
         ends = ["explains_low", "explains_high"] if view == "explains" and explaining else ["low", "high"]
         rows = rows.merge(spread[ends].set_axis(["low", "high"], axis=1), left_on="cause", right_index=True)
     st.vega_lite_chart(rows, differential_spec(rows, title, show_intervals), width="stretch",
@@ -276,7 +290,8 @@ with right:
         )
     else:
         st.table(
-            question_rows(next_questions(model, result.case, target)[:5], model.knowledge), hide_index=True
+            question_rows(remembered("questions", next_questions, result.case, target)[:5], model.knowledge),
+            hide_index=True,
         )
     st.caption(
         "Ranked by how much the answer is expected to reduce the uncertainty, with the leading cause "
@@ -290,7 +305,7 @@ with right:
     cause = st.selectbox("Explain a cause (the leading one unless you pick another)", result.ranking,
                          key="explain", on_change=pick_cause, format_func=lambda c: vocab.causes[c].label)  # fmt: skip
     st.caption("How each answer, in the order given, multiplied the odds that this cause is present.")
-    why = explanation(contributions(model, result.case, cause), model.knowledge)
+    why = explanation(remembered("why", contributions, result.case, cause), model.knowledge)
     if why.moved.empty:
         st.write("No answer so far moves this cause away from its chance given the context alone.")
     else:

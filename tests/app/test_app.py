@@ -236,6 +236,29 @@ def test_the_chart_is_sorted_on_every_rerun_by_the_ranking_in_use(shipped_model)
     assert chart_words(at) == differential_alt(rows, "Chance it is present")
 
 
+def test_switching_a_view_reuses_the_case_numbers_and_a_new_answer_recomputes_them(monkeypatch):
+    """A view, the explained cause or the intervals switch change no number: the page does not rank
+    the questions again (up to 0.1 s each time); a new answer, even one given before, does."""
+    import model.questions
+
+    ranked = []
+    rank = model.questions.next_questions
+    monkeypatch.setattr(model.questions, "next_questions", lambda *a: ranked.append(a[1]) or rank(*a))
+    at = fresh(
+        {"age_band": "25_34", "menopause": "pre", "pregnancy": "not_pregnant", "contraception": "none"}
+    )
+    assert len(ranked) == 1
+    at.radio(key="differential_view").set_value("present").run()
+    at.selectbox(key="explain").set_value("cervical_cancer").run()
+    at.checkbox(key="intervals").check().run()
+    assert len(ranked) == 1 and not at.exception
+    answer(at, "dryness", "yes").run()
+    answer(at, "dryness", None).run()
+    assert len(ranked) == 3 and ranked[0] == ranked[2]
+    at.radio(key="question_target").set_value("serious").run()
+    assert len(ranked) == 4
+
+
 def test_why_follows_the_leading_cause_until_another_is_picked():
     at = fresh()
     assert at.selectbox(key="explain").value == top_cause(at)
