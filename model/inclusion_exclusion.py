@@ -30,7 +30,7 @@ from functools import reduce
 
 import numpy as np
 
-from model.query import ABSENT, PRESENT, safe_log
+from model.query import ABSENT, PRESENT, clamped_product
 
 EPSILON = np.finfo(float).eps
 
@@ -100,12 +100,8 @@ class InclusionExclusion:
         terms[..., free_query] = weight[..., None]
         terms[..., single] = weight[..., None] * present[..., np.argmax(clamp[single] == PRESENT, axis=1)]
         other = ~(single | free_query)
-        if other.any():  # several causes clamped: products of ratios, through their logs
-            masks = [(clamp[other] == state).T.astype(float) for state in (PRESENT, ABSENT)]
-            ratios = (present, absent)
-            log_ratio = sum(safe_log(r) @ mask for r, mask in zip(ratios, masks, strict=True))
-            zero = sum((r == 0) @ mask for r, mask in zip(ratios, masks, strict=True)) > 0
-            terms[..., other] = np.where(zero, 0.0, weight[..., None] * np.exp(log_ratio))
+        if other.any():  # several causes clamped: products of ratios
+            terms[..., other] = weight[..., None] * clamped_product(present, absent, clamp[other])
         return np.einsum("s,drsk->drk", sign, terms), np.abs(terms).sum(axis=2)
 
     def _quickscore_wide(
@@ -144,7 +140,7 @@ class InclusionExclusion:
             free.append(1 - p + p * tc)
             present.append(p * tc)
             absent.append(1 - p)
-        weight = weight * _product(free)
+        unweighted, weight = weight, weight * _product(free)
         axes = tuple(range(3, 3 + len(self.context)))
         terms = np.empty((*weight.shape[:3], len(clamp)))
         marginals: dict[tuple, np.ndarray] = {}  # the weight summed onto one cause's parents
@@ -159,10 +155,15 @@ class InclusionExclusion:
                     ratio = np.where(free[c] > 0, present[c] / free[c], 0.0)
                 terms[..., k] = (marginals[keep] * ratio).sum(axis=axes)
                 continue
-            ratios = []
-            for c in clamped:
-                target = present[c] if row[c] == PRESENT else absent[c]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratios.append(np.where(free[c] > 0, target / free[c], 0.0))
+            targets = [present[c] if row[c] == PRESENT else absent[c] for c in clamped]
+            if 2 * len(clamped) > len(self.causes):  # mostly clamped: rebuild from the free causes up
+                # An absent cause's factor has no subset axis, so "no cause" costs one full-size product.
+                others = [free[c] for c in range(len(self.causes)) if not row[c]]
+                terms[..., k] = (unweighted * _product(targets + others)).sum(axis=axes)
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios = [
+                    np.where(free[c] > 0, t / free[c], 0.0) for c, t in zip(clamped, targets, strict=True)
+                ]
             terms[..., k] = (weight * _product(ratios)).sum(axis=axes)
         return np.einsum("s,dnsk->dnk", sign, terms), np.abs(terms).sum(axis=2)

@@ -29,6 +29,28 @@ def safe_log(values: np.ndarray) -> np.ndarray:
         return np.where(values > 0, np.log(values), LOG_OF_ZERO)
 
 
+def clamped_product(present: np.ndarray, absent: np.ndarray, clamp: np.ndarray) -> np.ndarray:
+    """Return, for each query, the product of the ratios of the causes it clamps.
+
+    ``present`` and ``absent`` hold each cause's ratio of its clamped term to its free one, with the
+    causes on the last axis; ``clamp`` is ``(queries, causes)``. A free cause contributes 1. The
+    product is taken through logarithms, as one small matrix product instead of a
+    ``(..., queries, causes)`` array; a zero ratio keeps its product exactly 0.
+
+    Examples
+    --------
+    >>> clamped_product(np.array([0.5, 0.0]), np.array([0.5, 1.0]), np.array([[1, 0], [1, 2], [2, 1]]))
+    array([0.5, 0.5, 0. ])
+    """
+    log_product = np.zeros((*present.shape[:-1], len(clamp)))
+    zero = np.zeros(log_product.shape, dtype=bool)
+    for ratio, state in ((present, PRESENT), (absent, ABSENT)):
+        mask = (clamp == state).T.astype(float)  # (causes, queries)
+        log_product += np.einsum("...c,cq->...q", safe_log(ratio), mask)
+        zero |= np.einsum("...c,cq->...q", (ratio == 0).astype(float), mask) > 0
+    return np.where(zero, 0.0, np.exp(log_product))
+
+
 @dataclass(frozen=True)
 class Queries:
     """Named joint events over the causes.

@@ -25,7 +25,7 @@ import numpy as np
 
 from model.contraction import Contraction
 from model.network import AXES
-from model.query import ABSENT, FREE, PRESENT, safe_log
+from model.query import ABSENT, FREE, PRESENT, clamped_product, safe_log
 
 CONTRACTIONS_KEPT = 4096  # compiled sums kept, one per pattern of positive findings and known context
 
@@ -84,12 +84,9 @@ class StableSums:
         wanted_on, wanted_off = (clamp[:, linked] == PRESENT) @ bits, (clamp[:, linked] == ABSENT) @ bits
         index = np.arange(len(configs))[:, None]
         consistent = ((index & wanted_on) == wanted_on) & ((index & wanted_off) == 0)  # (configs, queries)
-        rest = clamp[:, others]  # (queries, other causes)
-        factor = np.where(
-            rest == PRESENT,
-            present[..., None, others],
-            np.where(rest == ABSENT, absent[..., None, others], 1.0),
-        ).prod(axis=-1)  # (draws, rows, queries)
+        factor = clamped_product(
+            present[..., others], absent[..., others], clamp[:, others]
+        )  # (draws, rows, queries)
         # A query that clamps no linked cause keeps every configuration. einsum, not @: BLAS threads
         # on a matrix this size cost more than they save on a shared machine.
         touches = (clamp[:, linked] != FREE).any(axis=1)

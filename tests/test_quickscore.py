@@ -321,3 +321,27 @@ def test_every_path_of_the_engine_matches_pgmpy(shipped_model, path, data):
         explains, unexplained = reference_explains(shipped_model, evidence)
         expected = np.append([explains[c] for c in VOCAB.causes], unexplained)
         np.testing.assert_allclose(explained_row(shipped_model, evidence), expected, rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize(
+    "known", [{}, {"age_band": "45_54", "menopause": "peri"}], ids=["none known", "some known"]
+)
+@pytest.mark.parametrize("absent", [16, 22], ids=["most causes absent", "every cause absent"])
+def test_a_query_clamping_most_causes_absent_matches_pgmpy_with_the_context_summed(
+    shipped_model, known, absent
+):
+    """With wide unknown context the engine rebuilds such a query from the factors of the causes left
+    free instead of dividing them out one by one: both kinds of cause must be counted."""
+    from model.inference import encode_evidence
+    from model.quickscore import ABSENT, Queries
+
+    causes = list(VOCAB.causes)
+    clamp = np.zeros((2, len(causes)), dtype=np.int8)
+    clamp[1, :absent] = ABSENT
+    evidence = {**known, "postcoital_bleeding": "yes", "exam_contact_bleeding": "yes", "dryness": "no"}
+    fast = shipped_model.fast.posteriors(
+        encode_evidence(shipped_model, [evidence]), Queries(("evidence", "q"), clamp)
+    )
+    assert fast[0, 0, 1] == pytest.approx(
+        probability_none_of(shipped_model, causes[:absent], evidence), abs=TOLERANCE
+    )
