@@ -47,7 +47,7 @@ def streamlit_argv(arguments: Sequence[str]) -> list[str]:
     Examples
     --------
     >>> streamlit_argv(["--server.port=8502", "--", "--priors", "tuned"])[-5:]
-    ['--logger.level=warning', '--server.port=8502', '--', '--priors', 'tuned']
+    ['--server.fileWatcherType=none', '--server.port=8502', '--', '--priors', 'tuned']
     """
     return ["streamlit", "run", str(APP), *option_flags(), *arguments]
 
