@@ -115,6 +115,16 @@ def test_pregnancy_problems_only_in_pregnancy(posterior):
     assert pregnant.ranking[0] == "pregnancy_complication"
 
 
+def test_bleeding_in_pregnancy_is_never_put_down_to_contraception_or_periods(posterior):
+    """Bleeding in early pregnancy is assessed as a possible pregnancy problem, an ectopic pregnancy
+    first (NICE NG126 1.4); a woman still on the pill when she conceived is no exception."""
+    pregnant_on_the_pill = posterior({**YOUNG_ON_THE_PILL, "pregnancy": "first_trimester"})
+    assert pregnant_on_the_pill.posteriors["breakthrough_bleeding"] == 0.0
+    assert pregnant_on_the_pill.posteriors["cyclical_bleeding"] == 0.0
+    assert pregnant_on_the_pill.explains["pregnancy_complication"] > pregnant_on_the_pill.explains["cin"]
+    assert posterior(YOUNG_ON_THE_PILL).ranking[0] == "breakthrough_bleeding"  # not pregnant: unchanged
+
+
 def test_positive_pregnancy_test_raises_pregnancy_problems_when_pregnancy_was_unknown(posterior):
     """Urine hCG tests are ~99% specific (Emancipator K et al., Am J Obstet Gynecol 1988, PMID 3348324)."""
     unknown = posterior({"age_band": "25_34"}).posteriors["pregnancy_complication"]
