@@ -172,6 +172,16 @@ def test_pid_signs_in_pregnancy_are_managed_as_a_possible_ectopic_first(shipped_
     assert flags["suspected_pid"].clinician.startswith("Pregnancy test first")
 
 
+@pytest.mark.parametrize("finding", ["heavy", "faintness"])
+def test_an_emergency_for_bleeding_or_faintness_asks_for_a_pregnancy_test(shipped_model, finding):
+    """NICE NG126 1.1: a woman of reproductive age with these symptoms may have an ectopic pregnancy;
+    the emergency action names the pregnancy test, and the rule cites the guideline."""
+    flags = {r.id: r for r in diagnose(shipped_model, {"findings": {finding: True}}).triage.red_flags}
+    rule = flags["heavy_bleeding" if finding == "heavy" else finding]
+    assert "pregnancy test" in rule.clinician and "ectopic" in rule.clinician
+    assert any("NG126" in reference for reference in rule.source)
+
+
 # The presenting complaint is answered "yes" unless a case says otherwise: answering it "no" asks
 # another question (which causes are present), so it is never an answer added to a case.
 ADDABLE = [f for f in VOCAB.findings if f != VOCAB.presenting]
