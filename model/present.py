@@ -186,6 +186,52 @@ def diagnosis_text(diagnosis: Diagnosis, knowledge: Knowledge, intervals: pd.Dat
     return "\n".join(lines)
 
 
+def chance_in_words(p: float) -> str:
+    """Write a probability for a reader without statistics: "about 3 in 10", "fewer than 1 in 100".
+
+    Examples
+    --------
+    >>> chance_in_words(0.97), chance_in_words(0.27), chance_in_words(0.043), chance_in_words(0.004)
+    ('more than 9 in 10', 'about 3 in 10', 'about 4 in 100', 'fewer than 1 in 100')
+    """
+    if p >= 0.95:
+        return "more than 9 in 10"
+    if p >= 0.095:
+        return f"about {round(10 * p)} in 10"
+    if p >= 0.01:
+        return f"about {round(100 * p)} in 100"
+    return "fewer than 1 in 100"
+
+
+def patient_summary(diagnosis: Diagnosis, knowledge: Knowledge, top: int = 3) -> str:
+    """Return a short summary for the person with the bleeding: what to do, why, and the likeliest causes.
+
+    The words are the patient's own (each level's ``action``, each rule's ``message``), with no
+    internal codes and no table: the three likeliest causes in words, a reminder that an examination
+    decides, and when to seek care.
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> model = build_model()
+    >>> print(patient_summary(diagnose(model, {"findings": {"heavy": True}}), model.knowledge))
+    ... # doctest: +ELLIPSIS
+    What to do now: Go to an emergency department now...
+    """
+    triage, causes = diagnosis.triage, knowledge.vocabulary.causes
+    lines = [f"What to do now: {triage.action}"]
+    lines += [f"- {flag.message}" for flag in triage.reasons]
+    lines += [f"- {tip}" for tip in triage.advice]
+    shares = diagnosis.explains if diagnosis.explains is not None else diagnosis.posteriors
+    what = (
+        "what most likely explains the bleeding" if diagnosis.explains is not None else "what is most likely"
+    )
+    lines += ["", f"From the answers so far, {what} (an examination by a clinician decides):"]
+    lines += [f"- {causes[c].label}: {chance_in_words(shares[c])}" for c in diagnosis.ranking[:top]]
+    lines += ["", SEEK_CARE]
+    return "\n".join(lines)
+
+
 def format_interval(low: float, high: float) -> str:
     """Write an interval of probabilities as percentages.
 

@@ -1,9 +1,10 @@
 import json
+import re
 
 import pytest
 
 from model import diagnose
-from model.present import SEEK_CARE, diagnosis_record, diagnosis_text, format_probability
+from model.present import SEEK_CARE, diagnosis_record, diagnosis_text, format_probability, patient_summary
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,21 @@ def test_network_dot_highlights_the_case(tiny_model, tiny_knowledge):
     assert dot.startswith("digraph") and '"cancer" -> "lesion";' in dot and '"age" -> "pill";' in dot
     assert '"lesion" [label="Lesion", shape=note, style=filled' in dot
     assert '"discharge" [label="Discharge", shape=note, style=solid' in dot
+
+
+@pytest.mark.parametrize(
+    "findings",
+    [{"non_consensual": True}, {"heavy": True, "test_chlamydia": True}, {}],
+    ids=["disclosure", "flags", "none"],
+)
+def test_the_patients_summary_is_in_her_words_without_codes_or_tables(shipped_model, findings):
+    """The patient's download: the action and each reason in the words written for her, the three
+    likeliest causes in words, when to seek care; never a rule id, a level code or a 22-row table."""
+    result = diagnose(shipped_model, {"context": {"age_band": "25_34"}, "findings": findings})
+    text = patient_summary(result, shipped_model.knowledge)
+    assert text.startswith(f"What to do now: {result.triage.action}") and text.endswith(SEEK_CARE)
+    assert all(flag.message in text for flag in result.triage.reasons)
+    assert not any(flag.id in text or f"[{flag.level}" in text for flag in result.triage.reasons)
+    assert "%" not in text
+    in_words = r"^- .+: (about \d+ in 10|about \d+ in 100|fewer than 1 in 100|more than 9 in 10)$"
+    assert len([line for line in text.splitlines() if re.match(in_words, line)]) == 3
