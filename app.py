@@ -30,6 +30,7 @@ from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory
 from model.inference import diagnose_as_entered
 from model.page import (
+    GUIDELINES_OVER_CHANCES,
     ask_first,
     differential_alt,
     differential_rows,
@@ -37,19 +38,19 @@ from model.page import (
     question_rows,
     reason_lines,
 )
-from model.present import SEEK_CARE, diagnosis_record, diagnosis_text, differential_frame, network_dot
+from model.present import SEEK_CARE, diagnosis_record, differential_frame, network_dot, patient_summary
 from model.questions import TARGETS, next_questions
 from model.uncertainty import context_configurations, posterior_intervals
 
 st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layout="wide")
 st.set_option("client.showErrorDetails", "none")  # however the app is started: no traceback in the page
-BANNER = {
-    "emergency": st.error,
-    "urgent": st.error,
-    "suspected_cancer": st.error,
-    "soon": st.warning,
-    "routine": st.info,
-    "self_care": st.success,
+BANNER = {  # a colour and an icon for each level: the levels differ by more than colour alone
+    "emergency": (st.error, ":material/emergency:"),
+    "urgent": (st.error, ":material/today:"),
+    "suspected_cancer": (st.error, ":material/priority_high:"),
+    "soon": (st.warning, ":material/date_range:"),
+    "routine": (st.info, ":material/event:"),
+    "self_care": (st.success, ":material/check_circle:"),
 }
 ANSWERS = {"yes": "Yes", "no": "No"}  # neither chosen: unknown
 PRESENTING_ANSWERS = {"yes": "Yes", "no": "No, the bleeding is at other times"}
@@ -196,11 +197,17 @@ with st.sidebar:  # privacy: the case goes into the address only when asked for
         st.query_params.clear()
 
 triage = result.triage
-BANNER[triage.level](f"**Triage: {triage.label}.** {triage.clinician_action}")
+banner, icon = BANNER[triage.level]
+banner(f"**Triage: {triage.label}.** {triage.clinician_action}", icon=icon)
+if st.session_state.get("triage_level", triage.level) != triage.level:  # seen even when scrolled away
+    st.toast(f"Triage now: {triage.label}", icon=icon)
+st.session_state["triage_level"] = triage.level
 for line, references, red in reason_lines(triage, model.knowledge):  # red flags first, then next steps
     with st.expander(line, icon=":material/flag:" if red else ":material/arrow_forward:"):
         for reference in references:
             st.text(reference)
+if triage.red_flags:
+    st.markdown(GUIDELINES_OVER_CHANCES)
 
 # Side by side when both fit (1400 px), stacked on a narrower screen instead of squeezing the chart.
 with st.container(horizontal=True, gap="small"):
@@ -290,12 +297,16 @@ with right:
         )
     else:
         st.table(
-            question_rows(remembered("questions", next_questions, result.case, target)[:5], model.knowledge),
+            question_rows(
+                remembered("questions", next_questions, result.case, target)[:5], model.knowledge, target
+            ),
             hide_index=True,
         )
     st.caption(
-        "Ranked by how much the answer is expected to reduce the uncertainty, with the leading cause "
-        "after each answer. Questions that can raise a red flag are under Ask first, whatever their rank."
+        "Ranked by how much the answer is expected to reduce the uncertainty (gain in bits: one bit is as "
+        "much as halving it), with what each answer would leave: the cause most likely present, or the "
+        "chance that a serious cause is present. Questions that can raise a red flag are under Ask first, "
+        "whatever their rank."
     )
 
     st.subheader("Why")
@@ -304,7 +315,8 @@ with right:
         st.session_state["explain"] = result.ranking[0]  # follows the leading cause until another is picked
     cause = st.selectbox("Explain a cause (the leading one unless you pick another)", result.ranking,
                          key="explain", on_change=pick_cause, format_func=lambda c: vocab.causes[c].label)  # fmt: skip
-    st.caption("How each answer, in the order given, multiplied the odds that this cause is present.")
+    st.caption("How each answer multiplied the odds that this cause is present (present, whether or not it "
+               "explains the bleeding), taking the answers in the order of the question list.")  # fmt: skip
     why = explanation(remembered("why", contributions, result.case, cause), model.knowledge)
     if why.moved.empty:
         st.write("No answer so far moves this cause away from its chance given the context alone.")
@@ -364,5 +376,5 @@ for title, key, draw in (
 
 st.download_button("Download case and result (JSON)", json.dumps(diagnosis_record(result), indent=1),
                    file_name="pcb-case.json", mime="application/json")  # fmt: skip
-st.download_button("Download a summary in plain words, for the patient", diagnosis_text(result, model.knowledge),
+st.download_button("Download a summary in plain words, for the patient", patient_summary(result, model.knowledge),
                    file_name="pcb-case.txt", mime="text/plain")  # fmt: skip

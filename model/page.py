@@ -25,6 +25,12 @@ from model.vocabulary import Source
 NO_EFFECT = 0.01
 """An answer that moves a cause's log-odds by less than this is listed as having no effect (a display
 tolerance: a likelihood ratio within 1% of one, invisible on any chart)."""
+GUIDELINES_OVER_CHANCES = (
+    "These steps follow the guidelines named, whatever the chances shown below: a low chance of a cause "
+    "never makes a referral or a test they call for unnecessary."
+)
+"""Said under the red flags, so that a small probability in the chart is never read as leave to
+set a guideline's referral aside."""
 
 
 def differential_rows(diagnosis: Diagnosis, knowledge: Knowledge, by: str, top: int = 3) -> pd.DataFrame:
@@ -195,7 +201,7 @@ def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[s
     >>> triage = diagnose(model, {"findings": {"faintness": True}}).triage
     >>> [(line, refs, red)] = reason_lines(triage, model.knowledge)
     >>> print(line)  # doctest: +ELLIPSIS
-    Emergency: Faintness or dizziness with bleeding ... (Victoria SRC gynaecology, SA Health PCB)
+    Emergency: Faintness or dizziness with bleeding ... (Victoria SRC gynaecology, SA Health PCB, NICE NG126)
     >>> refs[0].startswith("Department of Health, Victoria (2023)"), red
     (True, True)
     """
@@ -207,7 +213,9 @@ def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[s
         red = flag in triage.red_flags
         cited = ", ".join(short_citation(sources[k]) for k in keys.get(flag.id, ()))
         level = f"{policy.levels[flag.level].label}: " if red else ""
-        line = f"{level}{flag.clinician}" + (f" ({cited})" if cited else "")
+        line = f"{level}{flag.clinician}" + (
+            f" ({cited})" if cited and f"({cited})" not in flag.clinician else ""
+        )
         lines.append((line, [*flag.source, *([f"Where: {flag.locator}"] if flag.locator else [])], red))
     return lines
 
@@ -229,20 +237,45 @@ def ask_first(knowledge: Knowledge) -> list[str]:
     return [f for f in findings if f in named and f != knowledge.vocabulary.presenting]
 
 
-def question_rows(values: Sequence[QuestionValue], knowledge: Knowledge) -> pd.DataFrame:
-    """Return the next questions as a narrow table: what to ask, and what each answer would lead to."""
+def question_rows(
+    values: Sequence[QuestionValue], knowledge: Knowledge, target: str = "differential"
+) -> pd.DataFrame:
+    """Return the next questions as a narrow table: what to ask, and what each answer would lead to.
+
+    For the whole differential, each answer's column names the cause most likely present after it;
+    for whether a serious cause is present, the chance that one is. Both are chances of being
+    present (whether or not the cause explains the bleeding), and the headers say so.
+
+    Examples
+    --------
+    >>> from model import build_model
+    >>> from model.questions import next_questions
+    >>> model = build_model()
+    >>> case = {"context": {"age_band": "45_54"}, "findings": {"exam_contact_bleeding": True}}
+    >>> rows = question_rows(next_questions(model, case, "serious")[:3], model.knowledge, "serious")
+    >>> list(rows.columns[-2:])
+    ['If yes: a serious cause present', 'If no: a serious cause present']
+    """
     vocab = knowledge.vocabulary
 
     def leading(posteriors: Mapping[str, float]) -> str:
         cause = max(posteriors, key=posteriors.get)
         return f"{vocab.causes[cause].label} ({format_probability(posteriors[cause])})"
 
+    if target == "serious":
+        after = "a serious cause present"
+        answers = [
+            (format_probability(q.serious_if_yes), format_probability(q.serious_if_no)) for q in values
+        ]
+    else:
+        after = "most likely present"
+        answers = [(leading(q.if_yes), leading(q.if_no)) for q in values]
+    columns = ["Ask about", "Chance of yes", "Gain (bits)", f"If yes: {after}", f"If no: {after}"]
     return pd.DataFrame(
         [
-            {"Ask about": vocab.findings[q.finding].label,
-             "Chance of yes": format_probability(q.probability_yes), "Gain (bits)": f"{q.expected_gain:.3f}",
-             "If yes, leading": leading(q.if_yes), "If no, leading": leading(q.if_no)}
-            for q in values
+            [vocab.findings[q.finding].label, format_probability(q.probability_yes),
+             f"{q.expected_gain:.3f}", *pair]
+            for q, pair in zip(values, answers, strict=True)
         ],
-        columns=["Ask about", "Chance of yes", "Gain (bits)", "If yes, leading", "If no, leading"],
+        columns=columns,
     )  # fmt: skip

@@ -19,6 +19,7 @@ from model.page import (
     reason_lines,
     short_citation,
 )
+from model.present import format_probability
 from model.questions import next_questions
 
 CASE = {
@@ -84,6 +85,14 @@ def test_every_reason_is_one_line_in_the_clinicians_words_with_a_short_citation(
     assert [red for *_, red in lines] == sorted((red for *_, red in lines), reverse=True)  # red flags first
 
 
+def test_a_line_that_already_names_its_guideline_does_not_name_it_twice(shipped_model):
+    """Postmenopausal bleeding at 55 or over: the rule's own words end in "(NICE NG12)"."""
+    result = diagnose(shipped_model, {"context": {"age_band": "55_plus", "menopause": "post"}})
+    lines = [line for line, *_ in reason_lines(result.triage, shipped_model.knowledge)]
+    assert any("(NICE NG12)" in line for line in lines)
+    assert not any(line.count("(NICE NG12)") > 1 for line in lines)
+
+
 def test_short_citations_come_from_the_sources_file(shipped_knowledge):
     assert short_citation(shipped_knowledge.sources["rcog_gtg63"]) == "RCOG GTG 63"
     assert all(short_citation(s) for s in shipped_knowledge.sources.values())
@@ -102,7 +111,20 @@ def test_question_rows_are_narrow_and_readable(shipped_model):
         "Ask about",
         "Chance of yes",
         "Gain (bits)",
-        "If yes, leading",
-        "If no, leading",
+        "If yes: most likely present",
+        "If no: most likely present",
     ]
     assert len(rows) == 5 and all(len(label) < 60 for label in rows["Ask about"])
+
+
+def test_for_serious_causes_the_questions_show_the_chance_of_one_after_each_answer(shipped_model):
+    """The serious target ranks by whether a serious cause is present, so its table shows exactly that
+    chance after each answer (not the leading cause, which is usually benign)."""
+    values = next_questions(shipped_model, CASE, "serious")[:5]
+    rows = question_rows(values, shipped_model.knowledge, "serious")
+    assert list(rows["If yes: a serious cause present"]) == [
+        format_probability(q.serious_if_yes) for q in values
+    ]
+    assert list(rows["If no: a serious cause present"]) == [
+        format_probability(q.serious_if_no) for q in values
+    ]

@@ -85,6 +85,18 @@ def test_a_red_flag_raises_the_alert_whatever_the_probabilities():
     assert any("faint" in e.label.lower() and e.label.startswith("Emergency: ") for e in at.expander)
 
 
+def test_a_change_of_triage_is_announced_and_red_flags_say_they_override_the_chances():
+    """A toast names the new level (seen wherever the page is scrolled); under red flags the page says
+    that the guideline's steps hold whatever the chart shows."""
+    at = fresh({"age_band": "55_plus", "menopause": "post"})
+    assert not at.toast
+    assert any("whatever the chances shown below" in m.value for m in at.markdown)
+    answer(at, "faintness", "yes").run()
+    assert [t.value for t in at.toast] == ["Triage now: Emergency"]
+    at.radio(key="differential_view").set_value("present").run()
+    assert not at.toast  # the level did not change
+
+
 def test_a_positive_test_moves_its_cause_to_the_top():
     at = fresh()
     assert top_cause(at) != "chlamydia"
