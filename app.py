@@ -52,7 +52,7 @@ BANNER = {  # a colour and an icon for each level: the levels differ by more tha
     "routine": (st.info, ":material/event:"),
     "self_care": (st.success, ":material/check_circle:"),
 }
-ANSWERS = {"yes": "Yes", "no": "No"}  # neither chosen: unknown
+ANSWERS = {"yes": ":material/check: Yes", "no": ":material/close: No"}  # neither chosen: unknown
 PRESENTING_ANSWERS = {"yes": "Yes", "no": "No, the bleeding is at other times"}
 INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
 # Unknown-context configurations beyond which the intervals and the next-question ranking, each summed
