@@ -84,7 +84,9 @@ def test_a_worked_case_in_a_real_browser(server, tmp_path):
 
         page.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
         assert page.get_by_text("Triage: Emergency").is_visible()
-        page.screenshot(path=str(tmp_path / "tablet.png"))
+        page.get_by_text("Triage: Emergency").scroll_into_view_if_needed()
+        time.sleep(0.5)
+        page.screenshot(path=str(shot.with_name(f"{shot.stem}-narrow.png")))
         browser.close()
 
 
