@@ -190,7 +190,8 @@ def short_citation(source: Source) -> str:
 def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[str], bool]]:
     """Return each reason for the triage as one line in the clinician's words, with its references.
 
-    Red flags come first, each led by its level in words; then the routine next steps (a treatment,
+    Red flags come first, each led by its level in words ("Also, ..." below the overall level, so a
+    slower step does not read as a second verdict); then the routine next steps (a treatment,
     a referral pathway, or the baseline examination). Each line ends with short citations; the
     references and the place in the guideline come separately, with whether the line is a red flag.
 
@@ -212,7 +213,10 @@ def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[s
     for flag in triage.reasons:
         red = flag in triage.red_flags
         cited = ", ".join(short_citation(sources[k]) for k in keys.get(flag.id, ()))
-        level = f"{policy.levels[flag.level].label}: " if red else ""
+        label = policy.levels[flag.level].label
+        # A flag below the overall level is a further step with its own time frame, not a second verdict.
+        lower = policy.urgency(flag.level) < policy.urgency(triage.level)
+        level = (f"Also, {label[0].lower()}{label[1:]}: " if lower else f"{label}: ") if red else ""
         line = f"{level}{flag.clinician}" + (
             f" ({cited})" if cited and f"({cited})" not in flag.clinician else ""
         )

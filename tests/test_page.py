@@ -93,6 +93,17 @@ def test_a_line_that_already_names_its_guideline_does_not_name_it_twice(shipped_
     assert not any(line.count("(NICE NG12)") > 1 for line in lines)
 
 
+def test_a_red_flag_below_the_overall_level_reads_as_a_further_step(shipped_model):
+    """Heavy bleeding at 55 after the menopause: the emergency leads; the suspected-cancer referral and
+    the two-week assessment follow as "Also, ...", so no line reads as a second, slower verdict."""
+    case = {"context": {"age_band": "55_plus", "menopause": "post"}, "findings": {"heavy": True}}
+    result = diagnose(shipped_model, case)
+    lines = [line for line, _, red in reason_lines(result.triage, shipped_model.knowledge) if red]
+    assert lines[0].startswith("Emergency: ")
+    assert lines[1:] and all(line.startswith("Also, ") for line in lines[1:])
+    assert any(line.startswith("Also, urgent suspected-cancer referral: ") for line in lines)
+
+
 def test_short_citations_come_from_the_sources_file(shipped_knowledge):
     assert short_citation(shipped_knowledge.sources["rcog_gtg63"]) == "RCOG GTG 63"
     assert all(short_citation(s) for s in shipped_knowledge.sources.values())
