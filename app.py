@@ -127,8 +127,15 @@ def load_case(case: Case) -> None:
     }
     for node, key in keys.items():
         st.session_state[key] = case.evidence().get(node, unknown[node])
+    st.session_state["answer_order"] = [f for f in case.findings if f != vocab.presenting]
     for stale in ("upload_error", "link_problems", "explain_pinned"):
         st.session_state.pop(stale, None)
+
+
+def note_answer(finding: str) -> None:
+    """Keep the answers in the order given, so that "Why" steps through them as the user did."""
+    order = [f for f in st.session_state.get("answer_order", []) if f != finding]
+    st.session_state["answer_order"] = order + ([finding] if st.session_state[keys[finding]] else [])
 
 
 def reset() -> None:
@@ -180,11 +187,13 @@ with st.sidebar:
         st.error("The case file could not be used; the case on the page is unchanged.")
         st.text(st.session_state["upload_error"])  # untrusted: plain text, never Markdown
 
+given = st.session_state.get("answer_order", [])
+answered = sorted((f for f in vocab.findings if st.session_state.get(keys[f]) in ANSWERS),
+                  key=lambda f: (f != vocab.presenting, given.index(f) if f in given else len(given)))  # fmt: skip
 raw = {
     "context": {v: st.session_state[keys[v]] for v in vocab.context if st.session_state[keys[v]] != UNKNOWN},
-    "findings": {f: st.session_state[keys[f]] == "yes" for f in vocab.findings
-                 if st.session_state.get(keys[f]) in ANSWERS},
-}  # fmt: skip
+    "findings": {f: st.session_state[keys[f]] == "yes" for f in answered},  # the complaint, then as given
+}
 entered = parse_case(raw, vocab, check_combinations=False)
 result, contradicted = remembered("diagnosis", diagnose_as_entered, entered)
 for problem in contradicted:
@@ -228,7 +237,8 @@ with left:
         with st.container(horizontal=True, gap="medium"):
             for finding in findings:
                 st.segmented_control(finding.label, list(ANSWERS), key=keys[finding.id], format_func=ANSWERS.get,
-                                     width=160, help=f"{finding.question} Leave both unselected when not known.")  # fmt: skip
+                                     width=160, help=f"{finding.question} Leave both unselected when not known.",
+                                     on_change=note_answer, args=(finding.id,))  # fmt: skip
 
     st.markdown("**Ask first**: an answer here can raise a red flag on its own")
     answer_controls([vocab.findings[f] for f in first])
@@ -315,8 +325,8 @@ with right:
         st.session_state["explain"] = result.ranking[0]  # follows the leading cause until another is picked
     cause = st.selectbox("Explain a cause (the leading one unless you pick another)", result.ranking,
                          key="explain", on_change=pick_cause, format_func=lambda c: vocab.causes[c].label)  # fmt: skip
-    st.caption("How each answer multiplied the odds that this cause is present (present, whether or not it "
-               "explains the bleeding), taking the answers in the order of the question list.")  # fmt: skip
+    st.caption("How each answer, in the order given, multiplied the odds that this cause is present (present, "
+               "whether or not it explains the bleeding).")  # fmt: skip
     why = explanation(remembered("why", contributions, result.case, cause), model.knowledge)
     if why.moved.empty:
         st.write("No answer so far moves this cause away from its chance given the context alone.")

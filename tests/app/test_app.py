@@ -293,6 +293,28 @@ def test_answers_with_no_effect_are_listed_not_drawn():
                for c in at.caption)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("given", "steps"),
+    [
+        (["fever", "dryness"], ["fever", "dryness"]),
+        (["dryness", "fever"], ["dryness", "fever"]),
+        (["dryness", "fever", "dryness"], ["fever", "dryness"]),  # cleared and given again: now last
+    ],
+)
+def test_why_steps_through_the_answers_in_the_order_they_were_given(given, steps):
+    """Teaching: after the complaint, the steps follow the user's answers, not the question list."""
+    at = fresh({"pregnancy": "not_pregnant"})
+    for number, finding in enumerate(given):
+        if finding in given[:number]:
+            answer(at, finding, None).run()
+        answer(at, finding, "yes").run()
+    at.selectbox(key="explain").set_value("pregnancy_complication").run()  # nothing moves it: all listed
+    listed = next(c.value for c in at.caption if c.value.startswith("No effect on this cause: "))
+    labels = [VOCAB.findings[f].label for f in [VOCAB.presenting, *steps]]
+    positions = [listed.index(f"{label}: ") for label in labels]
+    assert positions == sorted(positions), listed
+
+
 @pytest.mark.parametrize("saved", ["case", "result"])
 def test_a_saved_case_or_full_result_opens_and_its_message_clears(saved, shipped_model):
     """Open a saved case accepts the app's own download (a full result) and a case; messages go on reset."""
