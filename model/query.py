@@ -35,7 +35,8 @@ def clamped_product(present: np.ndarray, absent: np.ndarray, clamp: np.ndarray) 
     ``present`` and ``absent`` hold each cause's ratio of its clamped term to its free one, with the
     causes on the last axis; ``clamp`` is ``(queries, causes)``. A free cause contributes 1. The
     product is taken through logarithms, as one small matrix product instead of a
-    ``(..., queries, causes)`` array; a zero ratio keeps its product exactly 0.
+    ``(..., queries, causes)`` array; a zero ratio's logarithm is `LOG_OF_ZERO`, so a product with
+    one is exactly 0.
 
     Examples
     --------
@@ -43,12 +44,10 @@ def clamped_product(present: np.ndarray, absent: np.ndarray, clamp: np.ndarray) 
     array([0.5, 0.5, 0. ])
     """
     log_product = np.zeros((*present.shape[:-1], len(clamp)))
-    zero = np.zeros(log_product.shape, dtype=bool)
     for ratio, state in ((present, PRESENT), (absent, ABSENT)):
-        mask = (clamp == state).T.astype(float)  # (causes, queries)
-        log_product += np.einsum("...c,cq->...q", safe_log(ratio), mask)
-        zero |= np.einsum("...c,cq->...q", (ratio == 0).astype(float), mask) > 0
-    return np.where(zero, 0.0, np.exp(log_product))
+        mask = np.where(clamp == state, 1.0, 0.0).T  # (causes, queries)
+        log_product += np.einsum("...c,cq->...q", safe_log(ratio), mask)  # pragma: no mutate (letters' case)
+    return np.exp(log_product)
 
 
 @dataclass(frozen=True)
