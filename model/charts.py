@@ -21,6 +21,21 @@ SERIOUS, OTHER = "#b03a2e", "#3d6aa8"  # red and blue, each with a contrast abov
 ROW = 22  # pixels per cause: every label shown, none overlapping
 
 
+def _rows_axis(field: str, order: str, label_limit: int) -> dict[str, Any]:
+    """Return an axis with one row per value of ``field``, ordered by the data's ``order`` column.
+
+    The spec stays the same when only the order changes, so the browser swaps in the rows without
+    rebuilding the chart.
+    """
+    return {
+        "field": field,
+        "type": "nominal",
+        "sort": {"field": order, "op": "min", "order": "ascending"},
+        "title": None,
+        "axis": {"labelLimit": label_limit},
+    }
+
+
 def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -> dict[str, Any]:
     """Return the differential chart for `model.page.differential_rows`.
 
@@ -39,13 +54,7 @@ def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -
     >>> spec == differential_spec(rows.iloc[::-1], "Chance it explains the bleeding")
     True
     """
-    y = {
-        "field": "name",
-        "type": "nominal",
-        "sort": {"field": "rank", "op": "min", "order": "ascending"},
-        "title": None,
-        "axis": {"labelLimit": 230},
-    }
+    y = _rows_axis("name", "rank", 230)
     x = {
         "field": "bar",
         "type": "quantitative",
@@ -130,13 +139,7 @@ def explanation_spec(moved: pd.DataFrame) -> dict[str, Any]:
     """
     ratios = moved["likelihood_ratio"]
     ticks = ratio_ticks(float(ratios.min()), float(ratios.max()))
-    y = {
-        "field": "answer",
-        "type": "nominal",
-        "sort": {"field": "step", "op": "min", "order": "ascending"},
-        "title": None,
-        "axis": {"labelLimit": 320},
-    }
+    y = _rows_axis("answer", "step", 320)
     x = {
         "field": "likelihood_ratio",
         "type": "quantitative",
