@@ -196,8 +196,12 @@ raw = {
 }
 entered = parse_case(raw, vocab, check_combinations=False)
 result, contradicted = remembered("diagnosis", diagnose_as_entered, entered)
-for problem in contradicted:
-    st.error(problem)
+# The messages above the columns vary in number; in one container they leave every later element
+# where it was, so the browser updates the charts and controls instead of drawing them anew.
+verdict = st.container()
+with verdict:
+    for problem in contradicted:
+        st.error(problem)
 with st.sidebar:  # privacy: the case goes into the address only when asked for
     if st.toggle("Put this case in the page link, to share it", key="share_link"):
         st.query_params.from_dict(case_to_query(entered))
@@ -206,17 +210,18 @@ with st.sidebar:  # privacy: the case goes into the address only when asked for
         st.query_params.clear()
 
 triage = result.triage
-banner, icon = BANNER[triage.level]
-banner(f"**Triage: {triage.label}.** {triage.clinician_action}", icon=icon)
-if st.session_state.get("triage_level", triage.level) != triage.level:  # seen even when scrolled away
-    st.toast(f"Triage now: {triage.label}", icon=icon)
-st.session_state["triage_level"] = triage.level
-for line, references, red in reason_lines(triage, model.knowledge):  # red flags first, then next steps
-    with st.expander(line, icon=":material/flag:" if red else ":material/arrow_forward:"):
-        for reference in references:
-            st.text(reference)
-if triage.red_flags:
-    st.markdown(GUIDELINES_OVER_CHANCES)
+with verdict:
+    banner, icon = BANNER[triage.level]
+    banner(f"**Triage: {triage.label}.** {triage.clinician_action}", icon=icon)
+    if st.session_state.get("triage_level", triage.level) != triage.level:  # seen even when scrolled away
+        st.toast(f"Triage now: {triage.label}", icon=icon)
+    st.session_state["triage_level"] = triage.level
+    for line, references, red in reason_lines(triage, model.knowledge):  # red flags first, then next steps
+        with st.expander(line, icon=":material/flag:" if red else ":material/arrow_forward:"):
+            for reference in references:
+                st.text(reference)
+    if triage.red_flags:
+        st.markdown(GUIDELINES_OVER_CHANCES)
 
 # Side by side when both fit (1400 px), stacked on a narrower screen instead of squeezing the chart.
 with st.container(horizontal=True, gap="small"):

@@ -97,6 +97,21 @@ def test_a_change_of_triage_is_announced_and_red_flags_say_they_override_the_cha
     assert not at.toast  # the level did not change
 
 
+def layout(at):
+    """The kinds of the page's top-level elements, in order."""
+    return [type(element).__name__ for element in at.main.children.values()]
+
+
+def test_the_page_keeps_its_layout_whatever_the_answers():
+    """Red flags, next steps and contradictions come and go inside one block, so every later element
+    keeps its place and the browser updates the charts and controls instead of drawing them anew."""
+    blank = layout(fresh())
+    at = fresh({"menopause": "post", "pregnancy": "first_trimester"})  # a contradiction, and its message
+    assert at.error and layout(at) == blank
+    answer(at, "faintness", "yes").run()
+    assert "Triage: Emergency" in banner(at) and layout(at) == blank
+
+
 def test_a_positive_test_moves_its_cause_to_the_top():
     at = fresh()
     assert top_cause(at) != "chlamydia"
