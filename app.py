@@ -336,7 +336,7 @@ with right:
     if why.moved.empty:
         st.write("No answer so far moves this cause away from its chance given the context alone.")
     else:
-        st.vega_lite_chart(why.moved, explanation_spec(why.moved), width="stretch")
+        st.vega_lite_chart(why.moved, explanation_spec(), width="stretch")
     if why.no_effect:
         st.caption("No effect on this cause: " + "; ".join(why.no_effect) + ".")
 

@@ -19,6 +19,7 @@ from model.page import ratio_ticks
 
 SERIOUS, OTHER = "#b03a2e", "#3d6aa8"  # red and blue, each with a contrast above 4.5:1 on white
 ROW = 22  # pixels per cause: every label shown, none overlapping
+RATIO_TICKS = ratio_ticks(1e-6, 1e6)  # 1e-6, 3e-6, ... 0.3, 1, 3, ... 1e6: the axis shows those in range
 
 
 def _rows_axis(field: str, order: str, label_limit: int) -> dict[str, Any]:
@@ -123,29 +124,29 @@ def differential_spec(rows: pd.DataFrame, title: str, intervals: bool = False) -
     return {"height": {"step": ROW}, "layer": layers}
 
 
-def explanation_spec(moved: pd.DataFrame) -> dict[str, Any]:
+def explanation_spec() -> dict[str, Any]:
     """Return the "Why" chart for `model.page.Explanation.moved`: a bar per answer on a likelihood-ratio axis.
 
     Bars start at 1 (no change), so an answer's bar points right when it made the cause more likely
     and left when it made it less likely, and its length on the log axis is its change in log-odds.
+    The axis runs between the data's ``axis_low`` and ``axis_high`` (an invisible rule spans them)
+    and labels the `RATIO_TICKS` within them, so the spec is the same for every case.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> moved = pd.DataFrame({"answer": ["Fever: no"], "likelihood_ratio": [0.5], "log_odds": [-0.69],
-    ...                       "after": [0.1], "text": ["x0.5"]})
-    >>> explanation_spec(moved)["layer"][0]["encoding"]["x"]["axis"]["values"]
-    [0.3, 1]
+    >>> spec = explanation_spec()
+    >>> spec["layer"][0]["encoding"]["x"]["scale"]
+    {'type': 'log', 'nice': False}
+    >>> [0.3, 1, 3] == [tick for tick in RATIO_TICKS if 0.3 <= tick <= 3]
+    True
     """
-    ratios = moved["likelihood_ratio"]
-    ticks = ratio_ticks(float(ratios.min()), float(ratios.max()))
     y = _rows_axis("answer", "step", 320)
     x = {
         "field": "likelihood_ratio",
         "type": "quantitative",
         "title": "Odds multiplied by (log scale)",
-        "scale": {"type": "log", "domain": [ticks[0], ticks[-1]]},
-        "axis": {"values": ticks, "format": "~g"},
+        "scale": {"type": "log", "nice": False},
+        "axis": {"values": RATIO_TICKS, "format": "~g"},  # Vega draws only those within the domain
     }
     color = {"condition": {"test": "datum.log_odds > 0", "value": SERIOUS}, "value": OTHER}
     tooltip = [
@@ -166,6 +167,13 @@ def explanation_spec(moved: pd.DataFrame) -> dict[str, Any]:
                     "x": {"field": "likelihood_ratio", "type": "quantitative"},
                     "y": y,
                     "text": {"field": "text"},
+                },
+            },
+            {  # the axis's ends, from the data: ticks at both ends, whatever the ratios
+                "mark": {"type": "rule", "opacity": 0},
+                "encoding": {
+                    "x": {"field": "axis_low", "type": "quantitative"},
+                    "x2": {"field": "axis_high"},
                 },
             },
         ],

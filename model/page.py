@@ -125,7 +125,9 @@ def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanat
     """Split the contributions to a cause into answers that moved it and answers with no effect.
 
     ``moved`` is `model.present.contributions_frame` for the answers with ``|log_odds|`` of at least
-    `NO_EFFECT`, plus ``text`` (the likelihood ratio, as "x3.2"); the others are listed by label.
+    `NO_EFFECT`, plus ``text`` (the likelihood ratio, as "x3.2") and the ends of the axis that
+    covers every ratio and 1 (``axis_low``, ``axis_high``: `ratio_ticks`, the same in every row);
+    the others are listed by label.
 
     Examples
     --------
@@ -142,6 +144,9 @@ def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanat
     moved = frame[~small].reset_index(drop=True)
     moved["step"] = moved.index
     moved["text"] = [f"x{ratio:.3g}" for ratio in moved["likelihood_ratio"]]
+    if not moved.empty:
+        ticks = ratio_ticks(moved["likelihood_ratio"].min(), moved["likelihood_ratio"].max())
+        moved["axis_low"], moved["axis_high"] = ticks[0], ticks[-1]
     return Explanation(moved, tuple(frame.loc[small, "answer"]))
 
 
