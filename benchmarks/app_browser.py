@@ -8,10 +8,16 @@ free port, and measures what a person waits for:
 - *click to settled*: from pressing an answer to a settled page, over ``--answers`` answers, once
   with the context set (age, menopause, pregnancy, contraception in the link) and once with it unknown.
 
+The trivial page is served twice: as ``streamlit run`` serves any page (Streamlit's defaults), and
+with the app's own server options (`model.launch.OPTIONS`), so that the second ratio is the app's
+own cost against the same server.
+
 A page is *settled* when the script has finished its rerun, no grey placeholder is left in view,
 and the page has stopped changing: no DOM mutation and no long main-thread task (charts drawn on a
 canvas show up as long tasks) for ``QUIET_MS``. The time reported runs to the last such change,
-so the quiet window itself is not counted. Run with ``python benchmarks/app_browser.py``.
+so the quiet window itself is not counted. Each press starts from a page at rest: a notice of an
+earlier answer (a toast, which leaves on its own timer four seconds later) is first let go, so
+that its leaving is not counted against the next answer. Run with ``python benchmarks/app_browser.py``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+
+from model.launch import option_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -76,6 +84,8 @@ SETTLED = """([messages, quiet]) => {
     && !waiting && performance.now() - last > quiet;
 }"""
 
+NO_NOTICE = "() => document.querySelector('[data-testid=\"stToast\"]') === null"
+
 
 def free_port() -> int:
     """Return a TCP port on localhost that nothing listens on now."""
@@ -85,11 +95,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: Path, timeout: float = 120) -> Iterator[str]:
+def streamlit_server(script: Path, app_options: bool = False, timeout: float = 120) -> Iterator[str]:
     """Serve ``script`` on a free port until the block ends; yield its URL.
 
     The app is started the way the README starts it, through its launcher (`model.launch`, the
-    ``pcb-app`` command) with the project's options; any other page with plain ``streamlit run``.
+    ``pcb-app`` command) with the project's options; any other page with plain ``streamlit run``,
+    and with ``app_options`` also the launcher's options.
     """
     port = free_port()
     where = [f"--server.port={port}", "--server.address=127.0.0.1"]
@@ -97,7 +108,7 @@ def streamlit_server(script: Path, timeout: float = 120) -> Iterator[str]:
         command = [sys.executable, "-m", "model.launch", *where]
     else:
         command = [sys.executable, "-m", "streamlit", "run", str(script), *where, "--server.headless=true",
-                   "--browser.gatherUsageStats=false"]  # fmt: skip
+                   "--browser.gatherUsageStats=false", *(option_flags() if app_options else [])]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -138,6 +149,7 @@ def answer(page: Page, finding: str, choice: str) -> tuple[float, float]:
     Returns the seconds from the press to a settled page, and to the server's last message (the
     rerun itself, with the round trip): the difference is the browser's drawing.
     """
+    page.wait_for_function(NO_NOTICE, polling=100, timeout=30_000)
     messages = page.evaluate("window.__pcb.messages")
     page.locator(f".st-key-finding-{finding}").get_by_text(choice, exact=True).click()
     settled = wait_settled(page, messages)
@@ -172,46 +184,54 @@ def measure(browser, url: str, answers: int, renders: int) -> dict[str, list[flo
     return figures
 
 
-def report(app: dict[str, list[float]], trivial: dict[str, list[float]], cold: tuple[float, float]) -> None:
-    """Print medians and 95th percentiles for both pages, and the app's ratio to the trivial page."""
-    print(f"first load after the server starts: app {cold[0]:.2f} s, trivial page {cold[1]:.2f} s")
-    print(f"{'seconds':<34} {'app':>15} {'trivial page':>15} {'ratio':>13}")
-    for name in (n for n in app if not n.endswith("server")):
-        label = name if name == "first render" else f"click to settled, {name}"
-        row = [statistics.median(app[name]), statistics.median(trivial[name])]
-        line = f"{label:<34} median {row[0]:>6.2f}   median {row[1]:>6.2f}   {row[0] / row[1]:>6.1f}x"
-        if name != "first render":
-            tails = [p95(app[name]), p95(trivial[name])]
-            ratio = tails[0] / tails[1]
-            line += f"\n{'':<34} p95    {tails[0]:>6.2f}   p95    {tails[1]:>6.2f}   {ratio:>6.1f}x"
-        print(line + f"   (n={len(app[name])})")
-        if name != "first render":
-            server = statistics.median(app[f"{name}, server"])
+def report(
+    app: dict[str, list[float]], yardsticks: dict[str, dict[str, list[float]]], cold: list[float]
+) -> None:
+    """Print medians and 95th percentiles for the app and each trivial page, and the app's ratios."""
+    names = list(yardsticks)
+    loads = [f"{name} {seconds:.2f} s" for name, seconds in zip(["app", *names], cold, strict=True)]
+    print("first load after the server starts: " + ", ".join(loads))
+    print("seconds" + " " * 28 + "app" + "".join(f"   {name:>24}  ratio" for name in names))
+    for figure in (n for n in app if not n.endswith("server")):
+        label = figure if figure == "first render" else f"click to settled, {figure}"
+        rows = [("median", statistics.median)] + ([("p95", p95)] if figure != "first render" else [])
+        for n, (kind, summary) in enumerate(rows):
+            own = summary(app[figure])
+            line = f"{label if n == 0 else '':<34} {kind:<6} {own:>5.2f}"
+            for yardstick in yardsticks.values():
+                theirs = summary(yardstick[figure])
+                line += f"   {theirs:>24.2f} {own / theirs:>5.1f}x"
+            print(line + (f"   (n={len(app[figure])})" if n == len(rows) - 1 else ""))
+        if figure != "first render":
+            server = statistics.median(app[f"{figure}, server"])
             print(f"{'':<34} of which the rerun and its messages: median {server:.2f} s")
 
 
 def main() -> None:
-    """Start both pages, measure them in the same browser, print the table."""
+    """Start the app and the trivial page twice, measure them in the same browser, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=20, help="answers per mode (at least 10)")
     parser.add_argument("--renders", type=int, default=5, help="first renders of each page")
     args = parser.parse_args()
+    trivial = ROOT / "benchmarks" / "trivial_page.py"
     with (
         streamlit_server(APP) as app_url,
-        streamlit_server(ROOT / "benchmarks" / "trivial_page.py") as trivial_url,
+        streamlit_server(trivial) as defaults_url,
+        streamlit_server(trivial, app_options=True) as options_url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        urls = {"app": app_url, "trivial (defaults)": defaults_url, "trivial (app's options)": options_url}
         cold = []
-        for url in (app_url, trivial_url):  # the first session builds the model: reported apart
+        for url in urls.values():  # the first session builds the model: reported apart
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(WATCH)
             cold.append(first_render(page, url))
             page.close()
-        app = measure(browser, app_url, args.answers, args.renders)
-        trivial = measure(browser, trivial_url, args.answers, args.renders)
+        figures = {name: measure(browser, url, args.answers, args.renders) for name, url in urls.items()}
         browser.close()
-    report(app, trivial, (cold[0], cold[1]))
+    app = figures.pop("app")
+    report(app, figures, cold)
 
 
 if __name__ == "__main__":
