@@ -207,9 +207,10 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
         )
         if signal.value >= rule.at_least:
             given = ", ".join(f'"{vocabulary.findings[f].label}"' for f in signal.answers) or "no answer"
-            detail = (
-                f"Here it reaches {signal.value:.1%} given the context and {given}"
-                f" (answered yes); the figure with every answer is shown with the differential."
+            detail = (  # the chart's figure differs (every answer, and "explains" by default): say so
+                f"Here the chance that it is present reaches {signal.value:.1%} given the context and"
+                f" {given} (answered yes). The chart weighs every answer, so its figure can be lower;"
+                " this step stands whatever it shows."
             )
             fired.append((rule, detail))
     fired.sort(key=lambda pair: -policy.urgency(pair[0].level))

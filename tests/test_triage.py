@@ -403,7 +403,7 @@ def test_a_probability_flag_names_the_answers_and_the_figure_it_reached(shipped_
     result = diagnose(shipped_model, case)
     flag = next(r for r in result.triage.red_flags if r.id == "cervical_cancer_probability")
     named = [f for f in result.case.findings if f'"{VOCAB.findings[f].label}"' in flag.message]
-    figure = float(flag.message.split("Here it reaches ")[1].split("%")[0]) / 100
+    figure = float(flag.message.split("present reaches ")[1].split("%")[0]) / 100
     evidence = {**case["context"], **dict.fromkeys(named, "yes")}
     reached = posteriors_given(shipped_model, [evidence])[0][
         shipped_model.fast.queries.index("cervical_cancer")
@@ -494,8 +494,9 @@ def test_a_probability_rule_fires_at_exactly_its_threshold_and_says_so_without_a
     flag = only_reason(assess_triage(KB, Case({}, {}), at_threshold), rule.id)
     assert flag.level == rule.level and flag.locator == rule.locator
     assert flag.message == (
-        f"{rule.message} Here it reaches {rule.at_least:.1%} given the context and no answer (answered yes);"
-        " the figure with every answer is shown with the differential."
+        f"{rule.message} Here the chance that it is present reaches {rule.at_least:.1%} given the context"
+        " and no answer (answered yes). The chart weighs every answer, so its figure can be lower; this"
+        " step stands whatever it shows."
     )
 
 
