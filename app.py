@@ -45,8 +45,8 @@ from model.uncertainty import context_configurations, posterior_intervals
 st.set_page_config(page_title="Bleeding after sex: Bayesian differential", layout="wide")
 st.set_option("client.showErrorDetails", "none")  # however the app is started: no traceback in the page
 BANNER = {  # a colour and an icon for each level: the levels differ by more than colour alone
-    "emergency": (st.error, ":material/emergency:"),
-    "urgent": (st.error, ":material/today:"),
+    "emergency": (st.error, ":material/local_hospital:"),
+    "urgent": (st.error, ":material/alarm:"),
     "suspected_cancer": (st.error, ":material/priority_high:"),
     "soon": (st.warning, ":material/date_range:"),
     "routine": (st.info, ":material/event:"),
@@ -217,7 +217,9 @@ with verdict:
         st.toast(f"Triage now: {triage.label}", icon=icon)
     st.session_state["triage_level"] = triage.level
     for line, references, red in reason_lines(triage, model.knowledge):  # red flags first, then next steps
-        with st.expander(line, icon=":material/flag:" if red else ":material/arrow_forward:"):
+        # In words and colour as well as by icon: a red flag must not look like a routine step.
+        label = f":red[**Red flag.**] {line}" if red else f"**Next step.** {line}"
+        with st.expander(label, icon=":material/flag:" if red else ":material/arrow_forward:"):
             for reference in references:
                 st.text(reference)
     if triage.red_flags:
@@ -247,9 +249,13 @@ with left:
 
     st.markdown("**Ask first**: an answer here can raise a red flag on its own")
     answer_controls([vocab.findings[f] for f in first])
-    for group, tab in zip(
-        ("history", "examination", "tests"), st.tabs(["History", "Examination", "Tests"]), strict=True
-    ):
+    groups = {"history": "History", "examination": "Examination", "tests": "Tests"}
+    given_in = {
+        g: sum(vocab.findings[f].group == g for f in answered if f not in (*first, vocab.presenting))
+        for g in groups
+    }
+    st.caption("Answered: " + " · ".join(f"{label} {given_in[g]}" for g, label in groups.items()))
+    for group, tab in zip(groups, st.tabs(list(groups.values())), strict=True):
         with tab:
             answer_controls([f for f in vocab.findings.values()
                              if f.group == group and f.id != vocab.presenting and f.id not in first])  # fmt: skip
@@ -294,7 +300,7 @@ with right:
     st.caption(
         "Bar: the chance now, written at its end (the three leading causes outlined)"
         + (" with the chance the cause is present beside it" if explaining and view == "explains" else "")
-        + "; hollow diamond: before any answer but the presenting one"
+        + "; hollow diamond: with the context and the presenting answer only, before any other answer"
         + ("; thin line: 90% credible interval over the uncertainty of the cited numbers" if show_intervals else "")
         + f". {summary}No modelled cause present: {result.no_cause_found:.1%}. A cause can be present without "
         "being what caused the bleeding."

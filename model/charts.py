@@ -18,6 +18,8 @@ import pandas as pd
 from model.page import ratio_ticks
 
 SERIOUS, OTHER = "#b03a2e", "#3d6aa8"  # red and blue, each with a contrast above 4.5:1 on white
+# "Why" shows direction, not seriousness: colours of its own (purple up, teal down), neither red nor blue.
+MORE_LIKELY, LESS_LIKELY = "#6a3d9a", "#00766c"  # contrast above 4.5:1 on white
 ROW = 22  # pixels per cause: every label shown, none overlapping
 RATIO_TICKS = ratio_ticks(1e-6, 1e6)  # 1e-6, 3e-6, ... 0.3, 1, 3, ... 1e6: the axis shows those in range
 
@@ -148,7 +150,7 @@ def explanation_spec() -> dict[str, Any]:
         "scale": {"type": "log", "nice": False},
         "axis": {"values": RATIO_TICKS, "format": "~g"},  # Vega draws only those within the domain
     }
-    color = {"condition": {"test": "datum.log_odds > 0", "value": SERIOUS}, "value": OTHER}
+    color = {"condition": {"test": "datum.log_odds > 0", "value": MORE_LIKELY}, "value": LESS_LIKELY}
     tooltip = [
         {"field": "answer"},
         {"field": "log_odds", "type": "quantitative", "title": "change in log-odds", "format": ".2f"},

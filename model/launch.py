@@ -28,6 +28,8 @@ OPTIONS = {
     # while the page's last messages wait to be sent: 45 ms of every answer here. Python's own
     # collector still runs as objects accumulate.
     "runner.postScriptGC": "false",
+    # Red is kept for red flags and serious causes: a chosen answer, a tab or a switch is blue.
+    "theme.primaryColor": "#1f5f99",
 }
 
 
@@ -51,7 +53,7 @@ def streamlit_argv(arguments: Sequence[str]) -> list[str]:
     Examples
     --------
     >>> streamlit_argv(["--server.port=8502", "--", "--priors", "tuned"])[-5:]
-    ['--runner.postScriptGC=false', '--server.port=8502', '--', '--priors', 'tuned']
+    ['--theme.primaryColor=#1f5f99', '--server.port=8502', '--', '--priors', 'tuned']
     """
     return ["streamlit", "run", str(APP), *option_flags(), *arguments]
 

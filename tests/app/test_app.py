@@ -82,7 +82,10 @@ def test_a_red_flag_raises_the_alert_whatever_the_probabilities():
     at = fresh()
     answer(at, "faintness", "yes").run()
     assert "Triage: Emergency" in banner(at)
-    assert any("faint" in e.label.lower() and e.label.startswith("Emergency: ") for e in at.expander)
+    # in words and colour, not only by icon: a red flag never looks like a routine next step
+    assert any("faint" in e.label.lower() and e.label.startswith(":red[**Red flag.**] Emergency: ")
+               for e in at.expander)  # fmt: skip
+    assert all(e.label.startswith((":red[**Red flag.**]", "**Next step.**")) for e in at.expander[:-3])
 
 
 def test_a_change_of_triage_is_announced_and_red_flags_say_they_override_the_chances():
