@@ -31,6 +31,7 @@ from model.explain import contributions, trajectory
 from model.inference import diagnose_as_entered
 from model.page import (
     GUIDELINES_OVER_CHANCES,
+    KEEP_ANSWER_IN_PLACE,
     ask_first,
     differential_alt,
     differential_rows,
@@ -169,6 +170,7 @@ if "started" not in st.session_state:  # first run: a shared link restores its c
     st.session_state["share_link"] = False  # the case leaves the address bar until asked for again
 
 st.title("Bleeding after sex: a Bayesian differential")
+st.html(KEEP_ANSWER_IN_PLACE, unsafe_allow_javascript=True)  # a constant script, never user text
 st.info(SEEK_CARE, icon="ℹ️")
 if PRIORS:
     st.caption(f"Numbers from the priors folder **{PRIORS}**, not the shipped priors.")

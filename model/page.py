@@ -31,6 +31,47 @@ GUIDELINES_OVER_CHANCES = (
 )
 """Said under the red flags, so that a small probability in the chart is never read as leave to
 set a guideline's referral aside."""
+KEEP_ANSWER_IN_PLACE = """<script>
+// A red flag that comes or goes above the findings moves every answer button; a second quick click
+// could then land on another question. After an answer, scroll the page by however far that
+// answer's control moved, so it stays under the pointer (or the keyboard's focus), until the user
+// scrolls or moves on.
+if (!window.__keepAnswerInPlace) {
+  window.__keepAnswerInPlace = true;
+  let held = null;
+  const hold = (target) => {
+    const control = target && target.closest && target.closest('[class*="st-key-finding-"]');
+    held = control && {
+      key: [...control.classList].find((c) => c.startsWith("st-key-finding-")),
+      top: control.getBoundingClientRect().top,
+      until: performance.now() + 5000,
+    };
+  };
+  document.addEventListener("pointerdown", (event) => hold(event.target), true);
+  document.addEventListener("keydown", (event) => {
+    held = null;
+    if (event.key === " " || event.key === "Enter") hold(document.activeElement);
+  }, true);
+  for (const name of ["wheel", "touchstart"]) {
+    document.addEventListener(name, () => { held = null; }, {capture: true, passive: true});
+  }
+  const follow = () => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const control = held && performance.now() < held.until && document.querySelector("." + held.key);
+    if (!main || !control) return;
+    const moved = control.getBoundingClientRect().top - held.top;
+    if (Math.abs(moved) >= 1) main.scrollTop += moved;
+  };
+  const resized = new ResizeObserver(follow);  // the page's height changes as its parts are drawn
+  new MutationObserver(() => {
+    const content = document.querySelector('[data-testid="stMainBlockContainer"]');
+    if (content) resized.observe(content);
+    requestAnimationFrame(follow);
+  }).observe(document.body, {subtree: true, childList: true});
+}
+</script>"""
+"""Keeps the control just answered where it was when the page above it changes height (run once
+per page; the app adds it with ``st.html``, JavaScript allowed: it is this constant, never user text)."""
 
 
 def differential_rows(diagnosis: Diagnosis, knowledge: Knowledge, by: str, top: int = 3) -> pd.DataFrame:

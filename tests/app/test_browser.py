@@ -20,7 +20,7 @@ if not CHROMIUM.exists():
         pytest.fail("CI must run the browser test: /usr/bin/chromium is missing", pytrace=False)
     pytest.skip("Debian's chromium is not installed here (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
-from benchmarks.app_browser import FLAGS, streamlit_server  # noqa: E402  (needs playwright)
+from benchmarks.app_browser import FLAGS, WATCH, streamlit_server, wait_settled  # noqa: E402  (needs playwright)
 
 
 @pytest.fixture(autouse=True)
@@ -111,4 +111,23 @@ def test_the_chart_re_sorts_and_why_follows_the_lead(server):
         )
         explain.scroll_into_view_if_needed()  # the page draws what is below the fold when it is reached
         sync_api.expect(explain).to_have_value("Chlamydia", timeout=60_000)
+        browser.close()
+
+
+def test_an_answer_that_raises_a_red_flag_stays_under_the_pointer(server):
+    """The red flag's lines push the findings down; the page scrolls so the answered control stays put
+    and a second quick click cannot land on another question."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(WATCH)
+        page.goto(f"{server}/?age_band=25_34&menopause=pre", timeout=120_000)
+        wait_settled(page, 0)  # the whole page drawn: nothing above the control still to come
+        control = page.locator(".st-key-finding-faintness")
+        before = control.bounding_box()["y"]
+        press(page, "faintness", "Yes")
+        page.get_by_text("Triage: Emergency").wait_for(timeout=60_000)
+        assert page.get_by_text("Red flag.").first.bounding_box()["height"] > 0  # the lines were added
+        time.sleep(0.5)
+        assert abs(control.bounding_box()["y"] - before) <= 2
         browser.close()
