@@ -321,14 +321,17 @@ with right:
     else:
         st.table(
             question_rows(
-                remembered("questions", next_questions, result.case, target)[:5], model.knowledge, target
+                remembered("questions", next_questions, result.case, target)[:5],
+                model.knowledge,
+                target,
+                result.posteriors,
             ),
             hide_index=True,
         )
     st.caption(
         "Ranked by how much the answer is expected to reduce the uncertainty (gain in bits: one bit is as "
-        "much as halving it), with what each answer would leave: the cause most likely present, or the "
-        "chance that a serious cause is present. Questions that can raise a red flag are under Ask first, "
+        "much as halving it), with what each answer would change most: the cause whose chance of being "
+        "present moves furthest, or the chance that a serious cause is present. Questions that can raise a red flag are under Ask first, "
         "whatever their rank."
     )
 

@@ -288,29 +288,33 @@ def ask_first(knowledge: Knowledge) -> list[str]:
 
 
 def question_rows(
-    values: Sequence[QuestionValue], knowledge: Knowledge, target: str = "differential"
+    values: Sequence[QuestionValue],
+    knowledge: Knowledge,
+    target: str = "differential",
+    now: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Return the next questions as a narrow table: what to ask, and what each answer would lead to.
+    """Return the next questions as a narrow table: what to ask, and what each answer would change.
 
-    For the whole differential, each answer's column names the cause most likely present after it;
-    for whether a serious cause is present, the chance that one is. Both are chances of being
-    present (whether or not the cause explains the bleeding), and the headers say so.
+    For the whole differential, each answer's column names the cause whose chance of being present
+    would move furthest from ``now`` (the chances given the answers so far), as "Atrophy 2.1% →
+    82%": the leading cause is in the chart already, and once one cause is nearly certain it would
+    name that cause on every row. For whether a serious cause is present, the chance that one is.
 
     Examples
     --------
-    >>> from model import build_model
+    >>> from model import build_model, diagnose
     >>> from model.questions import next_questions
     >>> model = build_model()
     >>> case = {"context": {"age_band": "45_54"}, "findings": {"exam_contact_bleeding": True}}
     >>> rows = question_rows(next_questions(model, case, "serious")[:3], model.knowledge, "serious")
     >>> list(rows.columns[-2:])
     ['If yes: a serious cause present', 'If no: a serious cause present']
+    >>> now = diagnose(model, case).posteriors
+    >>> rows = question_rows(next_questions(model, case)[:3], model.knowledge, now=now)
+    >>> list(rows.columns[-2:])
+    ['If yes: biggest change (present)', 'If no: biggest change (present)']
     """
     vocab = knowledge.vocabulary
-
-    def leading(posteriors: Mapping[str, float]) -> str:
-        cause = max(posteriors, key=posteriors.get)
-        return f"{vocab.causes[cause].label} ({format_probability(posteriors[cause])})"
 
     if target == "serious":
         after = "a serious cause present"
@@ -318,8 +322,16 @@ def question_rows(
             (format_probability(q.serious_if_yes), format_probability(q.serious_if_no)) for q in values
         ]
     else:
-        after = "most likely present"
-        answers = [(leading(q.if_yes), leading(q.if_no)) for q in values]
+        if now is None:
+            raise ValueError("question_rows needs the chances now to show what an answer would change")
+
+        def biggest_change(posteriors: Mapping[str, float]) -> str:
+            cause = max(posteriors, key=lambda c: abs(posteriors[c] - now[c]))
+            before, then = format_probability(now[cause]), format_probability(posteriors[cause])
+            return f"{vocab.causes[cause].label}: {before} → {then}"
+
+        after = "biggest change (present)"
+        answers = [(biggest_change(q.if_yes), biggest_change(q.if_no)) for q in values]
     columns = ["Ask about", "Chance of yes", "Gain (bits)", f"If yes: {after}", f"If no: {after}"]
     return pd.DataFrame(
         [

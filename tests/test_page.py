@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -117,15 +118,37 @@ def test_ask_first_holds_the_findings_of_red_flag_rules(shipped_knowledge):
 
 def test_question_rows_are_narrow_and_readable(shipped_model):
     values = next_questions(shipped_model, CASE)[:5]
-    rows = question_rows(values, shipped_model.knowledge)
+    rows = question_rows(values, shipped_model.knowledge, now=diagnose(shipped_model, CASE).posteriors)
     assert list(rows.columns) == [
         "Ask about",
         "Chance of yes",
         "Gain (bits)",
-        "If yes: most likely present",
-        "If no: most likely present",
+        "If yes: biggest change (present)",
+        "If no: biggest change (present)",
     ]
     assert len(rows) == 5 and all(len(label) < 60 for label in rows["Ask about"])
+
+
+def test_each_answer_shows_the_cause_it_would_move_furthest_not_the_one_already_certain(shipped_model):
+    """With chlamydia confirmed, "most likely present" read "Chlamydia (97%)" on every row; the biggest
+    change names what the question is for (a reviewer's point)."""
+    case = {"context": {"age_band": "under_25"}, "findings": {"test_chlamydia": True}}
+    now = diagnose(shipped_model, case).posteriors
+    values = next_questions(shipped_model, case)[:5]
+    rows = question_rows(values, shipped_model.knowledge, now=now)
+    causes = shipped_model.knowledge.vocabulary.causes
+    ectropion = causes["ectropion"].label
+    for q, said in zip(values, rows["If yes: biggest change (present)"], strict=True):
+        moved = max(q.if_yes, key=lambda c: abs(q.if_yes[c] - now[c]))
+        assert said == (
+            f"{causes[moved].label}: {format_probability(now[moved])} → {format_probability(q.if_yes[moved])}"
+        )
+    assert not all(said.startswith("Chlamydia") for said in rows["If yes: biggest change (present)"])
+    if "exam_ectropion" in [q.finding for q in values]:
+        row = [q.finding for q in values].index("exam_ectropion")
+        assert rows["If yes: biggest change (present)"][row].startswith(ectropion)
+    with pytest.raises(ValueError, match="chances now"):
+        question_rows(values, shipped_model.knowledge)
 
 
 def test_for_serious_causes_the_questions_show_the_chance_of_one_after_each_answer(shipped_model):
