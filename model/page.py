@@ -238,7 +238,8 @@ def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[s
 
     Red flags come first, each led by its level in words ("Also, ..." below the overall level, so a
     slower step does not read as a second verdict); then the routine next steps (a treatment,
-    a referral pathway, or the baseline examination). Each line ends with short citations; the
+    a referral pathway, or the baseline examination). A reason another fired rule covers is left
+    out (`model.triage.Triage.shown_reasons`). Each line ends with short citations; the
     references and the place in the guideline come separately, with whether the line is a red flag.
 
     Examples
@@ -256,7 +257,7 @@ def reason_lines(triage: Triage, knowledge: Knowledge) -> list[tuple[str, list[s
     keys = {rule.id: rule.source for rule in (*policy.rules, *policy.reassurance)}
     keys["baseline"] = policy.baseline_source
     lines = []
-    for flag in triage.reasons:
+    for flag in triage.shown_reasons:
         red = flag in triage.red_flags
         cited = ", ".join(short_citation(sources[k]) for k in keys.get(flag.id, ()))
         label = policy.levels[flag.level].label

@@ -127,7 +127,7 @@ def triage_text(triage: Triage) -> str:
     TRIAGE: EMERGENCY. Go to an emergency department now...
     """
     lines = [f"TRIAGE: {triage.label.upper()}. {triage.action}"]
-    for flag in triage.reasons:
+    for flag in triage.shown_reasons:
         lines.append(f"  ! {flag.message} [{flag.level}; {flag.id}]" if flag in triage.red_flags
                      else f"  - {flag.message}")  # fmt: skip
     lines += [f"  * {tip}" for tip in triage.advice]
@@ -220,7 +220,7 @@ def patient_summary(diagnosis: Diagnosis, knowledge: Knowledge, top: int = 3) ->
     """
     triage, causes = diagnosis.triage, knowledge.vocabulary.causes
     lines = [f"What to do now: {triage.action}"]
-    lines += [f"- {flag.message}" for flag in triage.reasons]
+    lines += [f"- {flag.message}" for flag in triage.shown_reasons]
     lines += [f"- {tip}" for tip in triage.advice]
     shares = diagnosis.explains if diagnosis.explains is not None else diagnosis.posteriors
     what = (

@@ -39,7 +39,9 @@ class Rule:
     entries are all "no" answers, so a "yes" can never stop a rule from firing. A reassurance entry
     also lists ``benign_yes``, the only findings that may be answered "yes" while it holds: any
     other "yes" points to a cause that needs treatment or follow-up. ``message`` is written for the
-    person with the bleeding, ``clinician`` for the clinician.
+    person with the bleeding, ``clinician`` for the clinician. ``covered_by`` names rules, at least
+    as urgent, whose own step includes this one: when one of them fires too, this rule still counts
+    for the triage but is not written out again.
     """
 
     id: str
@@ -54,6 +56,7 @@ class Rule:
     combine_at_most: int = 0
     clinician: str = ""
     unless: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    covered_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,24 @@ def _rule(
     unless = parse_condition(entry.get("unless") or {}, {}, vocabulary.findings, display, where)
     if any(states != ("no",) for states in unless.values()):
         raise KnowledgeError(display, where, "unless", 'may only list findings answered "no"')
-    return Rule(**common, when=when, benign_yes=tuple(benign), unless=unless)
+    covered_by = entry.get("covered_by") or []
+    if not isinstance(covered_by, list) or not all(isinstance(c, str) for c in covered_by):
+        raise KnowledgeError(display, where, "covered_by", "must list rule ids")
+    return Rule(**common, when=when, benign_yes=tuple(benign), unless=unless, covered_by=tuple(covered_by))
+
+
+def _check_covers(rules: tuple[Rule, ...], display: str) -> None:
+    """Refuse a cover that is not another rule or is less urgent: hiding a step never hides urgency."""
+    by_id = {rule.id: rule for rule in rules}
+    for rule in rules:
+        for cover in rule.covered_by:
+            where = f"rule '{rule.id}'"
+            if cover not in by_id or cover == rule.id:
+                raise KnowledgeError(display, where, "covered_by", f"'{cover}' is not another rule")
+            if RedFlagPolicy.urgency(by_id[cover].level) < RedFlagPolicy.urgency(rule.level):
+                raise KnowledgeError(
+                    display, where, "covered_by", f"'{cover}' is less urgent, so it cannot cover this rule"
+                )
 
 
 def load_policy(
@@ -169,6 +189,7 @@ def load_policy(
         _rule(e, vocabulary, sources, display, f"reassurance entry {n}")
         for n, e in enumerate(raw.get("reassurance") or [], 1)
     )
+    _check_covers(rules, display)
     ids = [r.id for r in (*rules, *reassurance)]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -56,6 +56,9 @@ class Triage:
         The fired rules more urgent than routine.
     advice : tuple[str, ...]
         Advice a patient can read, for the baseline and reassurance levels (when no rule fired).
+    covered : tuple[str, ...]
+        Ids of reasons that another fired rule, at least as urgent, includes (its ``covered_by``):
+        they count for the level but are not written out again (`shown_reasons`).
     """
 
     level: str
@@ -65,6 +68,12 @@ class Triage:
     reasons: tuple[RedFlag, ...]
     red_flags: tuple[RedFlag, ...]
     advice: tuple[str, ...]
+    covered: tuple[str, ...] = ()
+
+    @property
+    def shown_reasons(self) -> tuple[RedFlag, ...]:
+        """The reasons to write out: every one but those another fired rule covers."""
+        return tuple(reason for reason in self.reasons if reason.id not in self.covered)
 
 
 def condition_holds(when: Mapping[str, tuple[str, ...]], evidence: Mapping[str, str]) -> bool:
@@ -230,7 +239,9 @@ def assess_triage(knowledge: Knowledge, case: Case, posteriors_of: PosteriorsOf)
     chosen = policy.levels[level]
     # The advice is written for a woman not yet examined; a fired rule brings its own next step.
     advice = () if fired else policy.advice.get(level, ())
-    return Triage(level, chosen.label, chosen.action, chosen.clinician, reasons, red_flags, advice)
+    ids = {rule.id for rule, _ in fired}
+    covered = tuple(rule.id for rule, _ in fired if ids.intersection(rule.covered_by))
+    return Triage(level, chosen.label, chosen.action, chosen.clinician, reasons, red_flags, advice, covered)
 
 
 def evidence_weighed(knowledge: Knowledge, case: Case) -> list[Mapping[str, str]]:

@@ -525,3 +525,45 @@ def test_the_baseline_reason_is_the_policys_own_words():
     assert [(r.id, r.message, r.locator) for r in triage.reasons] == [
         ("baseline", policy.baseline_reason, "")
     ]
+
+
+def test_a_step_another_fired_rule_includes_counts_but_is_written_once(shipped_model):
+    """At 55 or over after the menopause, "refer for assessment of the endometrium" is part of both the
+    suspected-cancer referral (NICE NG12) and the postmenopausal work-up: a reviewer read it as a
+    fourth, duplicate flag. It still counts for the triage and stays in the full record."""
+    case = {
+        "context": {"age_band": "55_plus", "menopause": "post"},
+        "findings": {"postmenopausal_bleeding": True},
+    }
+    triage = diagnose(shipped_model, case).triage
+    assert "other_postmenopausal_bleeding" in {r.id for r in triage.red_flags}
+    assert triage.covered == ("other_postmenopausal_bleeding",)
+    assert "other_postmenopausal_bleeding" not in {r.id for r in triage.shown_reasons}
+    alone = diagnose(
+        shipped_model, {"findings": {"postmenopausal_bleeding": True}}
+    ).triage  # nothing covers it
+    assert "other_postmenopausal_bleeding" in {r.id for r in alone.shown_reasons} and not alone.covered
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(drawn=cases_and_an_extra_answer())
+def test_a_reason_is_left_unwritten_only_under_a_shown_rule_at_least_as_urgent(shipped_model, drawn):
+    case, extra, answer = drawn
+    case["findings"][extra] = answer
+    try:
+        triage = diagnose(shipped_model, case).triage
+    except CaseError:
+        return
+    fired, shown = {r.id: r for r in triage.reasons}, {r.id for r in triage.shown_reasons}
+
+    def covering(rule_id):  # the shown rules that include this one's step, through any chain of covers
+        covers = [c for c in RULES[rule_id].covered_by if c in fired] if rule_id in RULES else []
+        return [c for cover in covers for c in ([cover] if cover in shown else covering(cover))]
+
+    for reason in triage.reasons:
+        if reason.id not in shown:
+            covers = covering(reason.id)
+            assert covers and all(
+                RedFlagPolicy.urgency(fired[c].level) >= RedFlagPolicy.urgency(reason.level) for c in covers
+            )
