@@ -331,8 +331,8 @@ with right:
     st.caption(
         "Ranked by how much the answer is expected to reduce the uncertainty (gain in bits: one bit is as "
         "much as halving it), with what each answer would change most: the cause whose chance of being "
-        "present moves furthest, or the chance that a serious cause is present. Questions that can raise a red flag are under Ask first, "
-        "whatever their rank."
+        "present moves furthest, or the chance that a serious cause is present. Questions that can raise "
+        "a red flag are under Ask first, whatever their rank."
     )
 
     st.subheader("Why")
