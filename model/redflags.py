@@ -105,6 +105,7 @@ def _rule(
         "source": _sources(entry.get("source"), sources, display, where),
         "locator": required_text(entry, "locator", display, where),
         "clinician": required_text(entry, "clinician", display, where),
+        "covered_by": _covered_by(entry, display, where),
     }
     if "probability" in entry:
         prob = entry["probability"]
@@ -126,10 +127,14 @@ def _rule(
     unless = parse_condition(entry.get("unless") or {}, {}, vocabulary.findings, display, where)
     if any(states != ("no",) for states in unless.values()):
         raise KnowledgeError(display, where, "unless", 'may only list findings answered "no"')
+    return Rule(**common, when=when, benign_yes=tuple(benign), unless=unless)
+
+
+def _covered_by(entry: Mapping, display: str, where: str) -> tuple[str, ...]:
     covered_by = entry.get("covered_by") or []
     if not isinstance(covered_by, list) or not all(isinstance(c, str) for c in covered_by):
         raise KnowledgeError(display, where, "covered_by", "must list rule ids")
-    return Rule(**common, when=when, benign_yes=tuple(benign), unless=unless, covered_by=tuple(covered_by))
+    return tuple(covered_by)
 
 
 def _check_covers(rules: tuple[Rule, ...], display: str) -> None:

@@ -528,17 +528,22 @@ def test_the_baseline_reason_is_the_policys_own_words():
 
 
 def test_a_step_another_fired_rule_includes_counts_but_is_written_once(shipped_model):
-    """At 55 or over after the menopause, "refer for assessment of the endometrium" is part of both the
-    suspected-cancer referral (NICE NG12) and the postmenopausal work-up: a reviewer read it as a
-    fourth, duplicate flag. It still counts for the triage and stays in the full record."""
+    """At 55 or over after the menopause, the suspected-cancer referral (NICE NG12) includes the
+    postmenopausal work-up and the modelled-risk referral: reviewers read four flags saying the same
+    thing. They still count for the triage and stay in the full record."""
     case = {
         "context": {"age_band": "55_plus", "menopause": "post"},
         "findings": {"postmenopausal_bleeding": True},
     }
     triage = diagnose(shipped_model, case).triage
     assert "other_postmenopausal_bleeding" in {r.id for r in triage.red_flags}
-    assert triage.covered == ("other_postmenopausal_bleeding",)
-    assert "other_postmenopausal_bleeding" not in {r.id for r in triage.shown_reasons}
+    # the NG12 referral, with the examination of the cervix, includes the other three steps
+    assert set(triage.covered) == {
+        "other_postmenopausal_bleeding",
+        "bleeding_after_menopause",
+        "endometrial_cancer_probability",
+    }
+    assert [r.id for r in triage.shown_reasons] == ["postmenopausal_bleeding_55_plus"]
     alone = diagnose(
         shipped_model, {"findings": {"postmenopausal_bleeding": True}}
     ).triage  # nothing covers it
