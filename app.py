@@ -253,10 +253,11 @@ with left:
     answer_controls([vocab.findings[f] for f in first])
     groups = {"history": "History", "examination": "Examination", "tests": "Tests"}
     given_in = {
-        g: sum(vocab.findings[f].group == g for f in answered if f not in (*first, vocab.presenting))
-        for g in groups
+        label: sum(f not in first and vocab.findings[f].group == g for f in answered if f != vocab.presenting)
+        for g, label in groups.items()
     }
-    st.caption("Answered: " + " · ".join(f"{label} {given_in[g]}" for g, label in groups.items()))
+    given_first = sum(f in first for f in answered)
+    st.caption(f"Answered: Ask first {given_first} · " + " · ".join(f"{k} {n}" for k, n in given_in.items()))
     for group, tab in zip(groups, st.tabs(list(groups.values())), strict=True):
         with tab:
             answer_controls([f for f in vocab.findings.values()

@@ -423,3 +423,10 @@ def test_a_priors_folder_without_its_case_library_says_so_instead_of_failing_lat
     at = fresh()
     assert not at.exception
     assert any("cases/vignettes.yaml: file not found" in e.value for e in at.error)
+
+
+def test_a_line_counts_the_answers_in_each_group_so_none_is_hidden_in_a_closed_tab():
+    at = fresh()
+    answer(at, "faintness", "no").run()
+    answer(at, "test_chlamydia", "yes").run()
+    assert "Answered: Ask first 1 · History 0 · Examination 0 · Tests 1" in [c.value for c in at.caption]
