@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from model.case import Case
+from model.case import Case, contradictions
 from model.inference import DiagnosticModel, check_possible, encode_evidence
 from model.quickscore import EVIDENCE, NONE_SERIOUS
 
@@ -93,7 +93,9 @@ def next_questions(
     Returns
     -------
     list of QuestionValue
-        Findings that cannot change anything (or whose answers are impossible) come last, with 0.
+        Findings that cannot change anything come last, with 0. A finding whose "yes" would be an
+        impossible combination with the case (heavy periods after the menopause) is not ranked: its
+        answer is already known.
 
     Examples
     --------
@@ -106,7 +108,14 @@ def next_questions(
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
     case = model.parse(case)
     evidence = case.evidence()
-    candidates = [f for f in model.knowledge.vocabulary.findings if f not in case.findings]
+    vocabulary = model.knowledge.vocabulary
+    already = len(contradictions(case, vocabulary))
+    candidates = [
+        f
+        for f in vocabulary.findings
+        if f not in case.findings
+        and len(contradictions(Case(case.context, {**case.findings, f: True}), vocabulary)) == already
+    ]
     # Only the "no" branches are computed: P(c, e, yes) = P(c, e) - P(c, e, no). Every row then has
     # the same positive findings as the case, so the whole ranking is one batch for the engine.
     queries = model.fast.queries
