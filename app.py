@@ -252,12 +252,11 @@ with left:
     st.markdown("**Ask first**: an answer here can raise a red flag on its own")
     answer_controls([vocab.findings[f] for f in first])
     groups = {"history": "History", "examination": "Examination", "tests": "Tests"}
-    given_in = {
-        label: sum(f not in first and vocab.findings[f].group == g for f in answered if f != vocab.presenting)
-        for g, label in groups.items()
-    }
-    given_first = sum(f in first for f in answered)
-    st.caption(f"Answered: Ask first {given_first} · " + " · ".join(f"{k} {n}" for k, n in given_in.items()))
+    counts = {"Ask first": 0, **dict.fromkeys(groups.values(), 0)}
+    for f in answered:
+        if f != vocab.presenting:
+            counts["Ask first" if f in first else groups[vocab.findings[f].group]] += 1
+    st.caption("Answered: " + " · ".join(f"{place} {n}" for place, n in counts.items()))
     for group, tab in zip(groups, st.tabs(list(groups.values())), strict=True):
         with tab:
             answer_controls([f for f in vocab.findings.values()
