@@ -30,8 +30,10 @@ from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory
 from model.inference import diagnose_as_entered
 from model.page import (
+    CONTEXT_LIMIT,
     GUIDELINES_OVER_CHANCES,
     KEEP_ANSWER_IN_PLACE,
+    QUESTIONS_CONTEXT_LIMIT,
     ask_first,
     differential_alt,
     differential_rows,
@@ -56,10 +58,6 @@ BANNER = {  # a colour and an icon for each level: the levels differ by more tha
 ANSWERS = {"yes": ":material/check: Yes", "no": ":material/close: No"}  # neither chosen: unknown
 PRESENTING_ANSWERS = {"yes": "Yes", "no": "No, the bleeding is at other times"}
 INTERVAL_DRAWS = 500  # enough for a 90% interval to two digits, quick enough for every rerun
-# Unknown-context configurations beyond which the intervals and the next-question ranking, each summed
-# over all of them, would take seconds on every change: they then wait for more context or a request.
-CONTEXT_LIMIT = 100  # intervals: 500 draws over each configuration
-QUESTIONS_CONTEXT_LIMIT = 1500  # age and one more item set: a few tenths of a second with several answers
 
 
 def priors_folder() -> str | None:

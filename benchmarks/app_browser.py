@@ -18,6 +18,11 @@ canvas show up as long tasks) for ``QUIET_MS``. The time reported runs to the la
 so the quiet window itself is not counted. Each press starts from a page at rest: a notice of an
 earlier answer (a toast, which leaves on its own timer four seconds later) is first let go, so
 that its leaving is not counted against the next answer. Run with ``python benchmarks/app_browser.py``.
+
+``--page PATH`` times another page in the app's place, served with the app's options and driven the
+same way (its answer controls carry the ``st-key-finding-<id>`` class): for example
+``one_element_page.py``, which measures what a front end that redraws only what an answer changes
+could reach.
 """
 
 from __future__ import annotations
@@ -185,13 +190,16 @@ def measure(browser, url: str, answers: int, renders: int) -> dict[str, list[flo
 
 
 def report(
-    app: dict[str, list[float]], yardsticks: dict[str, dict[str, list[float]]], cold: list[float]
+    app: dict[str, list[float]],
+    yardsticks: dict[str, dict[str, list[float]]],
+    cold: list[float],
+    name: str = "app",
 ) -> None:
-    """Print medians and 95th percentiles for the app and each trivial page, and the app's ratios."""
+    """Print medians and 95th percentiles for the page timed (``name``) and the trivial pages, and ratios."""
     names = list(yardsticks)
-    loads = [f"{name} {seconds:.2f} s" for name, seconds in zip(["app", *names], cold, strict=True)]
+    loads = [f"{page} {seconds:.2f} s" for page, seconds in zip([name, *names], cold, strict=True)]
     print("first load after the server starts: " + ", ".join(loads))
-    print("seconds" + " " * 28 + "app" + "".join(f"   {name:>24}  ratio" for name in names))
+    print("seconds" + " " * (31 - len(name)) + name + "".join(f"   {page:>24}  ratio" for page in names))
     for figure in (n for n in app if not n.endswith("server")):
         label = figure if figure == "first render" else f"click to settled, {figure}"
         rows = [("median", statistics.median)] + ([("p95", p95)] if figure != "first render" else [])
@@ -212,10 +220,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=20, help="answers per mode (at least 10)")
     parser.add_argument("--renders", type=int, default=5, help="first renders of each page")
+    parser.add_argument("--page", type=Path, default=APP, help="the page to time instead of the app")
     args = parser.parse_args()
     trivial = ROOT / "benchmarks" / "trivial_page.py"
     with (
-        streamlit_server(APP) as app_url,
+        streamlit_server(args.page, app_options=True) as app_url,
         streamlit_server(trivial) as defaults_url,
         streamlit_server(trivial, app_options=True) as options_url,
         sync_playwright() as playwright,
@@ -231,7 +240,7 @@ def main() -> None:
         figures = {name: measure(browser, url, args.answers, args.renders) for name, url in urls.items()}
         browser.close()
     app = figures.pop("app")
-    report(app, figures, cold)
+    report(app, figures, cold, "app" if args.page == APP else args.page.stem)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,13 @@ from model.vocabulary import Source
 NO_EFFECT = 0.01
 """An answer that moves a cause's log-odds by less than this is listed as having no effect (a display
 tolerance: a likelihood ratio within 1% of one, invisible on any chart)."""
+# Unknown-context configurations beyond which the intervals and the next-question ranking, each summed
+# over all of them, would take seconds on every change: they then wait for more context or a request.
+CONTEXT_LIMIT = 100
+"""For the credible intervals: 500 parameter draws over each configuration."""
+QUESTIONS_CONTEXT_LIMIT = 1500
+"""For the next-question ranking: age and one more context item set; a few tenths of a second with
+several answers."""
 GUIDELINES_OVER_CHANCES = (
     "These steps follow the guidelines named, whatever the chances shown below: a low chance of a cause "
     "never makes a referral or a test they call for unnecessary."
