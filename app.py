@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 
-import pandas as pd
 import streamlit as st
 
 from model import CaseError, KnowledgeError, build_model, diagnose, load_knowledge
@@ -27,21 +26,27 @@ from model.case import (
 )
 from model.charts import differential_spec, explanation_spec, trajectory_spec
 from model.evaluation import load_vignettes
-from model.explain import contributions, trajectory
+from model.explain import contributions, trajectory, triage_after_each_answer
 from model.inference import diagnose_as_entered
 from model.page import (
     CONTEXT_LIMIT,
     GUIDELINES_OVER_CHANCES,
     KEEP_ANSWER_IN_PLACE,
     QUESTIONS_CONTEXT_LIMIT,
+    answer_steps,
     ask_first,
     differential_alt,
     differential_rows,
     explanation,
+    parameter_meaning,
     question_rows,
     reason_lines,
+    teaching_causes,
+    teaching_steps,
+    trajectory_rows,
+    what_if_rows,
 )
-from model.present import SEEK_CARE, diagnosis_record, differential_frame, network_dot, patient_summary
+from model.present import SEEK_CARE, diagnosis_record, format_probability, network_dot, patient_summary
 from model.questions import TARGETS, next_questions
 from model.uncertainty import context_configurations, posterior_intervals
 
@@ -81,10 +86,16 @@ def published_cases(priors: str | None):
 
 @st.cache_data(show_spinner=False)
 def published_trajectory(priors: str | None, vignette_id: str):
-    """A library case's leading causes and their trajectory: the same for everyone, so computed once."""
-    case = published_cases(priors)[vignette_id].case
-    leading = diagnose(loaded_model(priors), case).ranking[:4]
-    return leading, trajectory(loaded_model(priors), case, leading)
+    """A library case's causes to follow, their trajectory and the triage after each answer.
+
+    The same for everyone, so computed once.
+    """
+    vignette = published_cases(priors)[vignette_id]
+    causes = teaching_causes(diagnose(loaded_model(priors), vignette.case).ranking, vignette.diagnosis)
+    return (
+        trajectory(loaded_model(priors), vignette.case, causes),
+        triage_after_each_answer(loaded_model(priors), vignette.case),
+    )
 
 
 @st.cache_resource(show_spinner="Rebuilding with your change...")
@@ -230,6 +241,8 @@ with st.container(horizontal=True, gap="small"):
     left, right = st.container(width=360), st.container(width=540)
 with left:
     st.header("Findings")
+    # Each finding takes two Tab stops (its help, then its answers): a way past them to the results.
+    st.caption("[Skip to the results](#differential)")
     if vocab.presenting:
         presenting = vocab.findings[vocab.presenting]
         st.radio(presenting.question, list(PRESENTING_ANSWERS), key=keys[presenting.id], horizontal=True,
@@ -261,7 +274,7 @@ with left:
                              if f.group == group and f.id != vocab.presenting and f.id not in first])  # fmt: skip
 
 with right:
-    st.header("Differential")
+    st.header("Differential", anchor="differential")
     explaining = result.explains is not None
     view = "explains"
     if explaining:
@@ -342,6 +355,9 @@ with right:
     st.caption("How each answer, in the order given, multiplied the odds that this cause is present (present, "
                "whether or not it explains the bleeding).")  # fmt: skip
     why = explanation(remembered("why", contributions, result.case, cause), model.knowledge)
+    if why.start is not None:
+        st.markdown(f"Chance that it is present: **{format_probability(why.start)}** with the context alone, "
+                    f"**{format_probability(why.end)}** after every answer.")  # fmt: skip
     if why.moved.empty:
         st.write("No answer so far moves this cause away from its chance given the context alone.")
     else:
@@ -358,11 +374,12 @@ def teaching() -> None:
     ]
     st.caption(f"Source: {model.knowledge.sources[chosen.source].citation()}. Final diagnosis: "
                f"{vocab.causes[chosen.diagnosis].label}.")  # fmt: skip
-    rows = published_trajectory(PRIORS, chosen.id)[1]
-    steps_taken = ["context only", *[vocab.findings[f].label for f in chosen.case.findings]]
-    path = pd.DataFrame([{"step": i, "answer": steps_taken[i], "cause": vocab.causes[c].label, "probability": p}
-                         for i, row in enumerate(rows) for c, p in row.items()])  # fmt: skip
-    st.vega_lite_chart(path, trajectory_spec(), width="stretch")
+    rows, triages = published_trajectory(PRIORS, chosen.id)
+    steps = answer_steps(chosen.case, model.knowledge)
+    st.vega_lite_chart(trajectory_rows(steps, rows, model.knowledge), trajectory_spec(), width="stretch")
+    st.caption("Each line: the chance that the cause is present after each answer (the final diagnosis is "
+               "always drawn, with the causes that lead at the end).")  # fmt: skip
+    st.table(teaching_steps(steps, triages), hide_index=True)
     st.button("Load this case into the form", on_click=load_case, args=(chosen.case,))
 
 
@@ -371,19 +388,22 @@ def priors_and_what_if() -> None:
     params = model.knowledge.parameter_frame()
     parameter = st.selectbox("Parameter", params["id"], key="parameter")
     row = params.set_index("id").loc[parameter]
+    st.markdown(parameter_meaning(parameter, model.knowledge))
     st.write(f"**{row['value']:g}** (95% interval {row['ci_low']} to {row['ci_high']}; "
              f"{row['evidence'].replace('_', ' ')}). {row['population']}.")  # fmt: skip
     st.caption(f"{row['source']}. {row['rationale']}")
     st.markdown("**What if** (this page only; the files are unchanged)")
-    value = st.number_input("Try another value", value=float(row["value"]), format="%g", key="what_if")
+    # One input per parameter: a value tried for one number never carries over to the next one picked.
+    value = st.number_input(
+        "Try another value", value=float(row["value"]), format="%g", key=f"what_if:{parameter}"
+    )
     if value != row["value"]:
         try:
             tuned = diagnose(tuned_model(PRIORS, parameter, value), result.case)
-            compare = differential_frame(tuned, model.knowledge)[["label", "value"]].rename(
-                columns={"value": "what if"}
-            )
-            st.dataframe(differential_frame(result, model.knowledge)[["label", "value"]].merge(compare).head(8),
-                         hide_index=True)  # fmt: skip
+            quantity = "explains the bleeding" if result.explains is not None else "is present"
+            st.caption(f"With {parameter} = {value:g}, the chance that each cause {quantity}, for the case "
+                       "above. The chart, the triage and the rest of the page keep the published numbers.")  # fmt: skip
+            st.table(what_if_rows(result, tuned, model.knowledge, parameter), hide_index=True)
         except (KnowledgeError, CaseError) as exc:
             st.error(f"That value cannot be used: {exc}")
 

@@ -20,6 +20,8 @@ from model.page import ratio_ticks
 SERIOUS, OTHER = "#b03a2e", "#3d6aa8"  # red and blue, each with a contrast above 4.5:1 on white
 # "Why" shows direction, not seriousness: colours of its own (purple up, teal down), neither red nor blue.
 MORE_LIKELY, LESS_LIKELY = "#6a3d9a", "#00766c"  # contrast above 4.5:1 on white
+# The teaching chart tells causes apart, not their seriousness: no red, each above 4.5:1 on white.
+CAUSE_COLOURS = ["#3d6aa8", "#6a3d9a", "#00766c", "#8a5a00", "#555555"]
 ROW = 22  # pixels per cause: every label shown, none overlapping
 RATIO_TICKS = ratio_ticks(1e-6, 1e6)  # 1e-6, 3e-6, ... 0.3, 1, 3, ... 1e6: the axis shows those in range
 
@@ -183,26 +185,32 @@ def explanation_spec() -> dict[str, Any]:
 
 
 def trajectory_spec() -> dict[str, Any]:
-    """Return the teaching chart: each leading cause's probability as the answers are added.
+    """Return the teaching chart: each cause's chance of being present as the answers are added.
 
-    The data has ``step``, ``answer``, ``cause`` and ``probability`` columns, a row per step and cause.
+    The data has ``step``, ``answer``, ``cause`` and ``probability`` columns, a row per step and
+    cause. Causes differ by dash as well as colour, and no colour is red: on this page red means a
+    serious cause, which is not what a line's colour says here.
 
     Examples
     --------
     >>> trajectory_spec()["mark"]
     {'type': 'line', 'point': True}
     """
+    cause = {"field": "cause", "type": "nominal", "title": None}
     return {
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "step", "type": "ordinal", "title": "Answers added"},
-            "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}},
-            "color": {"field": "cause", "type": "nominal"},
-            "strokeDash": {"field": "cause", "type": "nominal"},
+            "x": {"field": "step", "type": "ordinal", "title": "Answers added (the steps in the table below)",
+                  "axis": {"labelAngle": 0}},
+            "y": {"field": "probability", "type": "quantitative", "title": "Chance it is present",
+                  "scale": {"domain": [0, 1]}, "axis": {"format": "%"}},
+            "color": {**cause, "scale": {"range": CAUSE_COLOURS},
+                      "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 400}},
+            "strokeDash": cause,
             "tooltip": [
                 {"field": "answer"},
                 {"field": "cause"},
-                {"field": "probability", "type": "quantitative", "format": ".2%"},
+                {"field": "probability", "type": "quantitative", "title": "present", "format": ".1%"},
             ],
         },
-    }
+    }  # fmt: skip

@@ -1,4 +1,4 @@
-"""Explain a posterior: how much each answer moved a cause, and how the differential evolved.
+"""Explain a posterior: how much each answer moved a cause, and how the differential and triage evolved.
 
 For a chosen cause, the answers are added one at a time in the order they were given; each answer's
 contribution is the change in the cause's log-odds it caused. The contributions add up exactly to
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.case import Case
-from model.inference import DiagnosticModel, posteriors_given
+from model.inference import DiagnosticModel, diagnose, posteriors_given
+from model.triage import Triage
 
 LOGIT_LIMIT = 1e-12  # keeps log-odds finite for causes that are impossible or certain
 
@@ -101,3 +102,21 @@ def trajectory(model: DiagnosticModel, case: Case, causes: Sequence[str]) -> lis
     """
     queries = model.fast.queries
     return [{c: float(row[queries.index(c)]) for c in causes} for row in _prefix_posteriors(model, case)]
+
+
+def triage_after_each_answer(model: DiagnosticModel, case: Case) -> list[Triage]:
+    """Return the triage after the context alone, then after each answer in turn.
+
+    Row k has the first k answers, as in `trajectory`: for teaching, the answer that raised a red
+    flag is the step where the level changes.
+
+    Examples
+    --------
+    >>> from model import build_model
+    >>> model = build_model()
+    >>> case = model.parse({"findings": {"dryness": True, "heavy": True}})
+    >>> [triage.level for triage in triage_after_each_answer(model, case)]
+    ['routine', 'routine', 'routine', 'emergency']
+    """
+    answers = list(case.findings.items())
+    return [diagnose(model, Case(case.context, dict(answers[:k]))).triage for k in range(len(answers) + 1)]

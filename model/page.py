@@ -3,8 +3,8 @@
 The app draws; this module decides what is drawn and in which order, so the page can be tested
 without a browser: the differential sorted by the ranking in use on every rerun, an explanation
 split into answers that moved a cause and answers that did not, ticks for a likelihood-ratio axis,
-red flags as one line with a short citation, the findings to ask first, and the case inside any
-file the app or the command line writes.
+red flags as one line with a short citation, the findings to ask first, a published case step by
+step, and one number in plain words, with the differential beside a "what if" value for it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from model.case import Case
 from model.explain import Contribution
 from model.inference import Diagnosis
 from model.knowledge import Knowledge
@@ -163,10 +164,16 @@ def chart_percent(p: float) -> str:
 
 @dataclass(frozen=True)
 class Explanation:
-    """What moved one cause: the answers that did (a table), and those that did not (labels)."""
+    """What moved one cause: the answers that did (a table) and those that did not (labels).
+
+    ``start`` and ``end``: the chance that it is present with the context alone and after every
+    answer (None without answers).
+    """
 
     moved: pd.DataFrame
     no_effect: tuple[str, ...]
+    start: float | None = None
+    end: float | None = None
 
 
 def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanation:
@@ -175,7 +182,8 @@ def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanat
     ``moved`` is `model.present.contributions_frame` for the answers with ``|log_odds|`` of at least
     `NO_EFFECT`, plus ``text`` (the likelihood ratio, as "x3.2") and the ends of the axis that
     covers every ratio and 1 (``axis_low``, ``axis_high``: `ratio_ticks`, the same in every row);
-    the others are listed by label.
+    the others are listed by label. ``start`` and ``end``, the chance that the cause is present
+    before the first answer and after the last, put the multipliers in proportion.
 
     Examples
     --------
@@ -186,6 +194,8 @@ def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanat
     >>> why = explanation(contributions(model, case, "chlamydia"), model.knowledge)
     >>> list(why.moved["finding"])
     ['postcoital_bleeding', 'test_chlamydia']
+    >>> f"{why.start:.1%} -> {why.end:.1%}"
+    '1.3% -> 89.1%'
     """
     frame = contributions_frame(steps, knowledge)
     small = frame["log_odds"].abs() < NO_EFFECT
@@ -195,7 +205,8 @@ def explanation(steps: Sequence[Contribution], knowledge: Knowledge) -> Explanat
     if not moved.empty:
         ticks = ratio_ticks(moved["likelihood_ratio"].min(), moved["likelihood_ratio"].max())
         moved["axis_low"], moved["axis_high"] = ticks[0], ticks[-1]
-    return Explanation(moved, tuple(frame.loc[small, "answer"]))
+    ends = (steps[0].before, steps[-1].after) if steps else (None, None)
+    return Explanation(moved, tuple(frame.loc[small, "answer"]), *ends)
 
 
 def ratio_ticks(low: float, high: float) -> list[float]:
@@ -349,3 +360,142 @@ def question_rows(
         ],
         columns=columns,
     )  # fmt: skip
+
+
+def teaching_causes(ranking: Sequence[str], final: str, count: int = 4) -> list[str]:
+    """Return the causes a published case's chart follows: the leading ones, and its final diagnosis.
+
+    The final diagnosis is always among them, in place of the last leading cause when it does not
+    lead: a case of cervical cancer whose chart showed only benign causes would teach the wrong
+    lesson.
+
+    Examples
+    --------
+    >>> teaching_causes(["ectropion", "polyp", "hormonal", "period", "cervical_cancer"], "cervical_cancer")
+    ['ectropion', 'polyp', 'hormonal', 'cervical_cancer']
+    >>> teaching_causes(["ectropion", "polyp", "hormonal", "period"], "polyp")
+    ['ectropion', 'polyp', 'hormonal', 'period']
+    """
+    chosen = list(ranking[:count])
+    return chosen if final in chosen else [*chosen[: count - 1], final]
+
+
+def answer_steps(case: Case, knowledge: Knowledge) -> list[str]:
+    """Return "Context only", then each answer in the order given, as "Label: yes" or "Label: no".
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> answer_steps(Case(findings={"dryness": True, "fever": False}), load_knowledge())
+    ['Context only', 'Vaginal dryness: yes', 'Fever or feeling unwell: no']
+    """
+    findings = knowledge.vocabulary.findings
+    return [
+        "Context only",
+        *[f"{findings[f].label}: {'yes' if a else 'no'}" for f, a in case.findings.items()],
+    ]
+
+
+def trajectory_rows(
+    steps: Sequence[str], rows: Sequence[Mapping[str, float]], knowledge: Knowledge
+) -> pd.DataFrame:
+    """Return the teaching chart's data: a row per step and cause, with the answer of that step.
+
+    ``steps`` are `answer_steps`, ``rows`` are `model.explain.trajectory` (a mapping of cause to
+    P(present) per step). Columns: ``step``, ``answer``, ``cause`` (its label) and ``probability``.
+    """
+    causes = knowledge.vocabulary.causes
+    return pd.DataFrame(
+        [
+            {"step": i, "answer": steps[i], "cause": causes[c].label, "probability": p}
+            for i, row in enumerate(rows)
+            for c, p in row.items()
+        ]
+    )
+
+
+def teaching_steps(steps: Sequence[str], triages: Sequence[Triage]) -> pd.DataFrame:
+    """Return a published case's steps as a table: each answer and the triage level after it.
+
+    Read beside the chart, it names every answer (yes or no) without hovering, and the step at which
+    a red flag raised the level.
+    """
+    return pd.DataFrame(
+        {"Step": range(len(steps)), "Answer": steps, "Triage after it": [t.label for t in triages]}
+    )
+
+
+def what_if_rows(
+    now: Diagnosis, tuned: Diagnosis, knowledge: Knowledge, parameter: str, top: int = 8
+) -> pd.DataFrame:
+    """Return the differential now and with one number changed, side by side, as text.
+
+    The ``top`` leading causes, and any cause the number belongs to (a base rate, a link from it,
+    a risk factor of it) wherever it ranks, in the present order. The values are what the chart
+    shows: P(explains the bleeding), or P(present) for a case that does not present with it.
+
+    Examples
+    --------
+    >>> from model import build_model, diagnose
+    >>> model = build_model()
+    >>> parameter = "finding_links:chlamydia:postcoital_bleeding"
+    >>> tuned = build_model(model.knowledge, overrides={parameter: 0.5})
+    >>> case = {"findings": {"test_chlamydia": True}}
+    >>> rows = what_if_rows(diagnose(model, case), diagnose(tuned, case), model.knowledge, parameter, top=2)
+    >>> list(rows.columns), list(rows["Cause"])[:1]
+    (['Cause', 'Now', 'What if'], ['Chlamydia'])
+    """
+    causes = knowledge.vocabulary.causes
+    touched = set(knowledge.parameters[parameter].key.values()) & set(causes)
+    shown = [c for i, c in enumerate(now.ranking) if i < top or c in touched]
+    return pd.DataFrame(
+        {
+            "Cause": [causes[c].label for c in shown],
+            "Now": [format_probability(now.differential[c]) for c in shown],
+            "What if": [format_probability(tuned.differential[c]) for c in shown],
+        }
+    )
+
+
+def parameter_meaning(parameter: str, knowledge: Knowledge) -> str:
+    """Return what a number of the knowledge base is, in words: the chance or odds ratio of what.
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> knowledge = load_knowledge()
+    >>> parameter_meaning("finding_links:chlamydia:postcoital_bleeding", knowledge)
+    'The chance that Chlamydia, on its own, produces "Bleeding or spotting after sex".'
+    >>> parameter_meaning("cause_base_rates:cervical_cancer|age_band=35_44", knowledge)
+    'The chance that Cervical cancer is present in a sexually active woman (Age: 35 to 44).'
+    >>> parameter_meaning("context_prevalence:smoker=yes", knowledge)
+    'The share of women with Smokes: Yes.'
+    """
+    vocab = knowledge.vocabulary
+    row = knowledge.parameters[parameter]
+    key = row.key
+
+    def state(pair: str) -> str:  # "age_band=35_44" as "Age: 35 to 44"
+        variable, value = pair.split("=")
+        return f"{vocab.context[variable].label}: {vocab.context[variable].state_labels[value]}"
+
+    if row.table == "context_prevalence":
+        parent = vocab.context[key["variable"]].parent
+        given = f", among those with {state(f'{parent}=' + key['given_state'])}" if key["given_state"] else ""
+        return f"The share of women with {state(key['variable'] + '=' + key['state'])}{given}."
+    if row.table == "cause_base_rates":
+        stratum = f" ({state(key['stratum'])})" if key["stratum"] else ""
+        cause = vocab.causes[key["cause"]].label
+        return f"The chance that {cause} is present in a sexually active woman{stratum}."
+    if row.table == "risk_factors":
+        variable = vocab.context[key["variable"]]
+        return (
+            f"The odds ratio for {vocab.causes[key['cause']].label} when {variable.label} is "
+            f"{variable.state_labels[key['state']]}, against {variable.state_labels[key['reference_state']]}."
+        )
+    finding = f'"{vocab.findings[key["finding"]].label}"'
+    if row.table == "finding_links":
+        source = key["link_source"]
+        who = vocab.causes[source].label if source in vocab.causes else state(source)
+        return f"The chance that {who}, on its own, produces {finding}."
+    return f"The chance of {finding} when no modelled cause is present (the reference context)."

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from model import diagnose
-from model.explain import contributions, trajectory
+from model.explain import contributions, trajectory, triage_after_each_answer
 
 
 def test_contributions_add_up_to_the_move_from_prior_to_posterior(tiny_model):
@@ -37,3 +37,12 @@ def test_trajectory_starts_at_the_prior_and_ends_at_the_posterior(tiny_model):
     assert len(rows) == 3
     assert rows[0]["cancer"] == pytest.approx(result.priors["cancer"])
     assert rows[-1]["ectropion"] == pytest.approx(result.posteriors["ectropion"])
+
+
+def test_triage_after_each_answer_ends_at_the_cases_triage_and_never_falls_as_yes_answers_add(shipped_model):
+    case = shipped_model.parse({"findings": {"dryness": True, "exam_cervical_lesion": True, "heavy": True}})
+    steps = triage_after_each_answer(shipped_model, case)
+    assert len(steps) == len(case.findings) + 1
+    assert steps[-1] == diagnose(shipped_model, case).triage
+    urgency = [shipped_model.knowledge.red_flags.urgency(t.level) for t in steps]
+    assert urgency == sorted(urgency) and urgency[0] < urgency[-1]  # every answer a yes: the level only rises

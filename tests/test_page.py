@@ -8,17 +8,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model import diagnose
-from model.explain import contributions
+from model import build_model, diagnose
+from model.evaluation import load_vignettes
+from model.explain import contributions, trajectory, triage_after_each_answer
 from model.page import (
     NO_EFFECT,
+    answer_steps,
     ask_first,
     differential_rows,
     explanation,
+    parameter_meaning,
     question_rows,
     ratio_ticks,
     reason_lines,
     short_citation,
+    teaching_causes,
+    teaching_steps,
+    trajectory_rows,
+    what_if_rows,
 )
 from model.present import format_probability
 from model.questions import next_questions
@@ -162,3 +169,42 @@ def test_for_serious_causes_the_questions_show_the_chance_of_one_after_each_answ
     assert list(rows["If no: a serious cause present"]) == [
         format_probability(q.serious_if_no) for q in values
     ]
+
+
+def test_every_published_case_draws_its_final_diagnosis_and_names_each_answer(shipped_model):
+    """Teaching: 12 of the 47 library cases (all six cervical cancers) ended on a chart without their diagnosis."""
+    for vignette in load_vignettes(shipped_model):
+        causes = teaching_causes(diagnose(shipped_model, vignette.case).ranking, vignette.diagnosis)
+        assert vignette.diagnosis in causes and len(causes) == len(set(causes)) == 4
+        steps = answer_steps(vignette.case, shipped_model.knowledge)
+        rows = trajectory_rows(
+            steps, trajectory(shipped_model, vignette.case, causes), shipped_model.knowledge
+        )
+        assert len(rows) == 4 * len(steps)
+        assert shipped_model.knowledge.vocabulary.causes[vignette.diagnosis].label in set(rows["cause"])
+        table = teaching_steps(steps, triage_after_each_answer(shipped_model, vignette.case))
+        assert table["Answer"].iloc[0] == "Context only"
+        assert all(answer.endswith((": yes", ": no")) for answer in table["Answer"].iloc[1:])
+
+
+def test_what_if_lists_the_cause_a_number_belongs_to_even_when_it_does_not_lead(shipped_model):
+    parameter = "cause_base_rates:cervical_cancer|age_band=35_44"
+    tuned = build_model(shipped_model.knowledge, overrides={parameter: 0.002})
+    case = {"context": {"age_band": "35_44"}, "findings": {"dryness": True}}
+    now, then = diagnose(shipped_model, case), diagnose(tuned, case)
+    assert "cervical_cancer" not in now.ranking[:3]
+    rows = what_if_rows(now, then, shipped_model.knowledge, parameter, top=3)
+    assert list(rows["Cause"]) == [
+        shipped_model.knowledge.vocabulary.causes[c].label for c in now.ranking[:3]
+    ] + ["Cervical cancer"]
+    assert rows["What if"].iloc[-1] == format_probability(then.differential["cervical_cancer"])
+    assert rows["What if"].iloc[-1] != rows["Now"].iloc[-1]
+
+
+def test_every_number_of_the_knowledge_base_says_what_it_is_in_words(shipped_knowledge):
+    meanings = {p: parameter_meaning(p, shipped_knowledge) for p in shipped_knowledge.parameters}
+    assert len(set(meanings.values())) == len(meanings)  # no two numbers read the same
+    for parameter, meaning in meanings.items():
+        assert "_" not in meaning.split('"')[0] and meaning.endswith("."), parameter  # labels, not ids
+        kind = "The odds ratio" if parameter.startswith("risk_factors:") else ("The chance", "The share")
+        assert meaning.startswith(kind), parameter

@@ -6,10 +6,12 @@ import json
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from model import diagnose, load_knowledge
+from model.evaluation import load_vignettes
 from model.page import differential_alt, differential_rows
 from model.present import diagnosis_record
 
@@ -46,6 +48,11 @@ def answer(at, finding, value):
 def chart_words(at):
     """The differential chart in words (its alternative text): every cause in the order drawn."""
     return at.get("vega_lite_chart")[0].proto.alt
+
+
+def chart_data(at, index):
+    """The rows a chart was given (Arrow)."""
+    return pa.ipc.open_stream(at.get("vega_lite_chart")[index].proto.data.data).read_all().to_pandas()
 
 
 def open_panel(at, key):
@@ -171,13 +178,42 @@ def test_teaching_case_loads_into_the_form():
     assert top_cause(at) == "coital_trauma"
 
 
+def test_a_teaching_case_draws_its_final_diagnosis_and_names_each_answer_and_triage(shipped_model):
+    at = open_panel(fresh(), "teaching_panel")
+    cancer = next(v for v in load_vignettes(shipped_model) if v.diagnosis == "cervical_cancer")
+    assert "cervical_cancer" not in diagnose(shipped_model, cancer.case).ranking[:4]  # it does not lead
+    at.selectbox(key="vignette").set_value(cancer.id).run()
+    assert "Cervical cancer" in set(chart_data(at, -1)["cause"])
+    steps = at.table[-1].value
+    assert list(steps.columns) == ["Step", "Answer", "Triage after it"]
+    assert len(steps) == len(cancer.case.findings) + 1 and steps["Answer"].iloc[1].endswith((": yes", ": no"))
+    assert steps["Triage after it"].iloc[-1] != steps["Triage after it"].iloc[0]  # where the red flag came
+
+
 def test_what_if_override_shows_its_effect_and_rejects_bad_values():
     at = open_panel(fresh({"test_chlamydia": "yes"}), "priors_panel")
     at.selectbox(key="parameter").set_value("finding_leaks:test_chlamydia").run()
-    at.number_input(key="what_if").set_value(0.3).run()
-    assert not at.exception and "what if" in at.dataframe[-1].value.columns
-    at.number_input(key="what_if").set_value(5.0).run()
+    at.number_input(key="what_if:finding_leaks:test_chlamydia").set_value(0.3).run()
+    table = at.table[-1].value
+    assert not at.exception and list(table.columns) == ["Cause", "Now", "What if"]
+    assert (table["Now"] != table["What if"]).any()  # the change shows
+    assert any("keep the published numbers" in c.value for c in at.caption)
+    at.number_input(key="what_if:finding_leaks:test_chlamydia").set_value(5.0).run()
     assert any("cannot be used" in e.value for e in at.error)
+
+
+def test_a_what_if_value_stays_with_its_number_and_its_cause_is_always_listed():
+    at = open_panel(fresh({"test_chlamydia": "yes"}), "priors_panel")
+    at.selectbox(key="parameter").set_value("finding_links:chlamydia:postcoital_bleeding").run()
+    at.number_input(key="what_if:finding_links:chlamydia:postcoital_bleeding").set_value(0.5).run()
+    at.selectbox(key="parameter").set_value("cause_base_rates:cervical_cancer|age_band=35_44").run()
+    base_rate = at.number_input(key="what_if:cause_base_rates:cervical_cancer|age_band=35_44")
+    assert (
+        base_rate.value
+        == load_knowledge().parameters["cause_base_rates:cervical_cancer|age_band=35_44"].value
+    )
+    base_rate.set_value(0.01).run()
+    assert "Cervical cancer" in set(at.table[-1].value["Cause"])  # listed though it does not lead
 
 
 @pytest.mark.parametrize("cause", ["atrophy", "cervical_cancer"])
