@@ -376,9 +376,15 @@ def teaching() -> None:
                f"{vocab.causes[chosen.diagnosis].label}.")  # fmt: skip
     rows, triages = published_trajectory(PRIORS, chosen.id)
     steps = answer_steps(chosen.case, model.knowledge)
-    st.vega_lite_chart(trajectory_rows(steps, rows, model.knowledge), trajectory_spec(), width="stretch")
+    path = trajectory_rows(steps, rows, model.knowledge, chosen.diagnosis)
+    st.vega_lite_chart(path, trajectory_spec(), width="stretch")
     st.caption("Each line: the chance that the cause is present after each answer (the final diagnosis is "
                "always drawn, with the causes that lead at the end).")  # fmt: skip
+    # On a 0-100% axis a rare final diagnosis lies flat on zero: its two ends in words.
+    st.markdown(f"**{vocab.causes[chosen.diagnosis].label}**, the final diagnosis: "
+                f"{format_probability(rows[0][chosen.diagnosis])} with the context alone, "
+                f"{format_probability(rows[-1][chosen.diagnosis])} after every answer. A referral in the table "
+                "comes from the guideline named, whatever this chance.")  # fmt: skip
     st.table(teaching_steps(steps, triages), hide_index=True)
     st.button("Load this case into the form", on_click=load_case, args=(chosen.case,))
 
@@ -389,7 +395,8 @@ def priors_and_what_if() -> None:
     parameter = st.selectbox("Parameter", params["id"], key="parameter")
     row = params.set_index("id").loc[parameter]
     st.markdown(parameter_meaning(parameter, model.knowledge))
-    st.write(f"**{row['value']:g}** (95% interval {row['ci_low']} to {row['ci_high']}; "
+    as_chance = f" ({format_probability(row['value'])})" if row["table"] != "risk_factors" else ""
+    st.write(f"**{row['value']:g}**{as_chance} (95% interval {row['ci_low']} to {row['ci_high']}; "
              f"{row['evidence'].replace('_', ' ')}). {row['population']}.")  # fmt: skip
     st.caption(f"{row['source']}. {row['rationale']}")
     st.markdown("**What if** (this page only; the files are unchanged)")
@@ -401,7 +408,7 @@ def priors_and_what_if() -> None:
         try:
             tuned = diagnose(tuned_model(PRIORS, parameter, value), result.case)
             quantity = "explains the bleeding" if result.explains is not None else "is present"
-            st.caption(f"With {parameter} = {value:g}, the chance that each cause {quantity}, for the case "
+            st.caption(f"With this number at {value:g}, the chance that each cause {quantity}, for the case "
                        "above. The chart, the triage and the rest of the page keep the published numbers.")  # fmt: skip
             st.table(what_if_rows(result, tuned, model.knowledge, parameter), hide_index=True)
         except (KnowledgeError, CaseError) as exc:

@@ -198,6 +198,9 @@ def trajectory_spec() -> dict[str, Any]:
     """
     cause = {"field": "cause", "type": "nominal", "title": None}
     return {
+        # The legend sits below: fitting only the width keeps 260 px for the lines themselves.
+        "height": 260,
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "mark": {"type": "line", "point": True},
         "encoding": {
             "x": {"field": "step", "type": "ordinal", "title": "Answers added (the steps in the table below)",
@@ -205,12 +208,9 @@ def trajectory_spec() -> dict[str, Any]:
             "y": {"field": "probability", "type": "quantitative", "title": "Chance it is present",
                   "scale": {"domain": [0, 1]}, "axis": {"format": "%"}},
             "color": {**cause, "scale": {"range": CAUSE_COLOURS},
-                      "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 400}},
+                      "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 400,
+                                 "symbolType": "stroke", "symbolStrokeWidth": 2}},
             "strokeDash": cause,
-            "tooltip": [
-                {"field": "answer"},
-                {"field": "cause"},
-                {"field": "probability", "type": "quantitative", "title": "present", "format": ".1%"},
-            ],
+            "tooltip": [{"field": "answer"}, {"field": "cause"}, {"field": "shown", "title": "present"}],
         },
     }  # fmt: skip

@@ -397,17 +397,38 @@ def answer_steps(case: Case, knowledge: Knowledge) -> list[str]:
 
 
 def trajectory_rows(
-    steps: Sequence[str], rows: Sequence[Mapping[str, float]], knowledge: Knowledge
+    steps: Sequence[str], rows: Sequence[Mapping[str, float]], knowledge: Knowledge, final: str | None = None
 ) -> pd.DataFrame:
     """Return the teaching chart's data: a row per step and cause, with the answer of that step.
 
     ``steps`` are `answer_steps`, ``rows`` are `model.explain.trajectory` (a mapping of cause to
-    P(present) per step). Columns: ``step``, ``answer``, ``cause`` (its label) and ``probability``.
+    P(present) per step). Columns: ``step``, ``answer``, ``cause`` (its label, with "(final
+    diagnosis)" for ``final``), ``probability`` and ``shown`` (as the page writes chances, so a
+    tiny one reads "1 in N", not "0.0%").
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> rows = [{"cervical_cancer": 1e-5}, {"cervical_cancer": 0.008}]
+    >>> steps = ["Context only", "Cervix bleeds on touch: yes"]
+    >>> frame = trajectory_rows(steps, rows, load_knowledge(), "cervical_cancer")
+    >>> frame[["cause", "shown"]].values.tolist()[0]
+    ['Cervical cancer (final diagnosis)', '0.001% (1 in 100,000)']
     """
     causes = knowledge.vocabulary.causes
+
+    def name(cause: str) -> str:
+        return f"{causes[cause].label} (final diagnosis)" if cause == final else causes[cause].label
+
     return pd.DataFrame(
         [
-            {"step": i, "answer": steps[i], "cause": causes[c].label, "probability": p}
+            {
+                "step": i,
+                "answer": steps[i],
+                "cause": name(c),
+                "probability": p,
+                "shown": format_probability(p),
+            }
             for i, row in enumerate(rows)
             for c, p in row.items()
         ]

@@ -177,11 +177,11 @@ def test_every_published_case_draws_its_final_diagnosis_and_names_each_answer(sh
         causes = teaching_causes(diagnose(shipped_model, vignette.case).ranking, vignette.diagnosis)
         assert vignette.diagnosis in causes and len(causes) == len(set(causes)) == 4
         steps = answer_steps(vignette.case, shipped_model.knowledge)
-        rows = trajectory_rows(
-            steps, trajectory(shipped_model, vignette.case, causes), shipped_model.knowledge
-        )
+        path = trajectory(shipped_model, vignette.case, causes)
+        rows = trajectory_rows(steps, path, shipped_model.knowledge, vignette.diagnosis)
         assert len(rows) == 4 * len(steps)
-        assert shipped_model.knowledge.vocabulary.causes[vignette.diagnosis].label in set(rows["cause"])
+        final = f"{shipped_model.knowledge.vocabulary.causes[vignette.diagnosis].label} (final diagnosis)"
+        assert (rows["cause"] == final).sum() == len(steps)
         table = teaching_steps(steps, triage_after_each_answer(shipped_model, vignette.case))
         assert table["Answer"].iloc[0] == "Context only"
         assert all(answer.endswith((": yes", ": no")) for answer in table["Answer"].iloc[1:])

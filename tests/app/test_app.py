@@ -183,7 +183,8 @@ def test_a_teaching_case_draws_its_final_diagnosis_and_names_each_answer_and_tri
     cancer = next(v for v in load_vignettes(shipped_model) if v.diagnosis == "cervical_cancer")
     assert "cervical_cancer" not in diagnose(shipped_model, cancer.case).ranking[:4]  # it does not lead
     at.selectbox(key="vignette").set_value(cancer.id).run()
-    assert "Cervical cancer" in set(chart_data(at, -1)["cause"])
+    assert "Cervical cancer (final diagnosis)" in set(chart_data(at, -1)["cause"])
+    assert any(m.value.startswith("**Cervical cancer**, the final diagnosis: ") for m in at.markdown)
     steps = at.table[-1].value
     assert list(steps.columns) == ["Step", "Answer", "Triage after it"]
     assert len(steps) == len(cancer.case.findings) + 1 and steps["Answer"].iloc[1].endswith((": yes", ": no"))
