@@ -486,15 +486,19 @@ def parameter_meaning(parameter: str, knowledge: Knowledge) -> str:
     >>> from model import load_knowledge
     >>> knowledge = load_knowledge()
     >>> parameter_meaning("finding_links:chlamydia:postcoital_bleeding", knowledge)
-    'The chance that Chlamydia, on its own, produces "Bleeding or spotting after sex".'
+    'The chance that chlamydia, on its own, produces "Bleeding or spotting after sex".'
     >>> parameter_meaning("cause_base_rates:cervical_cancer|age_band=35_44", knowledge)
-    'The chance that Cervical cancer is present in a sexually active woman (Age: 35 to 44).'
+    'The chance that cervical cancer is present in a sexually active woman (Age: 35 to 44).'
     >>> parameter_meaning("context_prevalence:smoker=yes", knowledge)
     'The share of women with Smokes: Yes.'
     """
     vocab = knowledge.vocabulary
     row = knowledge.parameters[parameter]
     key = row.key
+
+    def cause(cause_id: str) -> str:  # within a sentence: "chlamydia", but "PID" stays as it is
+        label = vocab.causes[cause_id].label
+        return label[0].lower() + label[1:] if label[1:2].islower() else label
 
     def state(pair: str) -> str:  # "age_band=35_44" as "Age: 35 to 44"
         variable, value = pair.split("=")
@@ -506,17 +510,16 @@ def parameter_meaning(parameter: str, knowledge: Knowledge) -> str:
         return f"The share of women with {state(key['variable'] + '=' + key['state'])}{given}."
     if row.table == "cause_base_rates":
         stratum = f" ({state(key['stratum'])})" if key["stratum"] else ""
-        cause = vocab.causes[key["cause"]].label
-        return f"The chance that {cause} is present in a sexually active woman{stratum}."
+        return f"The chance that {cause(key['cause'])} is present in a sexually active woman{stratum}."
     if row.table == "risk_factors":
         variable = vocab.context[key["variable"]]
         return (
-            f"The odds ratio for {vocab.causes[key['cause']].label} when {variable.label} is "
+            f"The odds ratio for {cause(key['cause'])} when {variable.label} is "
             f"{variable.state_labels[key['state']]}, against {variable.state_labels[key['reference_state']]}."
         )
     finding = f'"{vocab.findings[key["finding"]].label}"'
     if row.table == "finding_links":
         source = key["link_source"]
-        who = vocab.causes[source].label if source in vocab.causes else state(source)
+        who = cause(source) if source in vocab.causes else state(source)
         return f"The chance that {who}, on its own, produces {finding}."
     return f"The chance of {finding} when no modelled cause is present (the reference context)."
