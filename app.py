@@ -33,7 +33,6 @@ from model.page import (
     GUIDELINES_OVER_CHANCES,
     KEEP_ANSWER_IN_PLACE,
     QUESTIONS_CONTEXT_LIMIT,
-    answer_steps,
     ask_first,
     differential_alt,
     differential_rows,
@@ -46,7 +45,14 @@ from model.page import (
     trajectory_rows,
     what_if_rows,
 )
-from model.present import SEEK_CARE, diagnosis_record, format_probability, network_dot, patient_summary
+from model.present import (
+    SEEK_CARE,
+    answer_steps,
+    diagnosis_record,
+    format_probability,
+    network_dot,
+    patient_summary,
+)
 from model.questions import TARGETS, next_questions
 from model.uncertainty import context_configurations, posterior_intervals
 

@@ -187,9 +187,9 @@ def explanation_spec() -> dict[str, Any]:
 def trajectory_spec() -> dict[str, Any]:
     """Return the teaching chart: each cause's chance of being present as the answers are added.
 
-    The data has ``step``, ``answer``, ``cause`` and ``probability`` columns, a row per step and
-    cause. Causes differ by dash as well as colour, and no colour is red: on this page red means a
-    serious cause, which is not what a line's colour says here.
+    The data is `model.page.trajectory_rows`: ``step``, ``answer``, ``cause``, ``probability`` and
+    ``shown``, a row per step and cause. Causes differ by dash as well as colour, and no colour is
+    red: on this page red means a serious cause, which is not what a line's colour says here.
 
     Examples
     --------

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from model.case import Case
 from model.explain import Contribution
 from model.inference import Diagnosis
 from model.knowledge import Knowledge
@@ -380,28 +379,12 @@ def teaching_causes(ranking: Sequence[str], final: str, count: int = 4) -> list[
     return chosen if final in chosen else [*chosen[: count - 1], final]
 
 
-def answer_steps(case: Case, knowledge: Knowledge) -> list[str]:
-    """Return "Context only", then each answer in the order given, as "Label: yes" or "Label: no".
-
-    Examples
-    --------
-    >>> from model import load_knowledge
-    >>> answer_steps(Case(findings={"dryness": True, "fever": False}), load_knowledge())
-    ['Context only', 'Vaginal dryness: yes', 'Fever or feeling unwell: no']
-    """
-    findings = knowledge.vocabulary.findings
-    return [
-        "Context only",
-        *[f"{findings[f].label}: {'yes' if a else 'no'}" for f, a in case.findings.items()],
-    ]
-
-
 def trajectory_rows(
     steps: Sequence[str], rows: Sequence[Mapping[str, float]], knowledge: Knowledge, final: str | None = None
 ) -> pd.DataFrame:
     """Return the teaching chart's data: a row per step and cause, with the answer of that step.
 
-    ``steps`` are `answer_steps`, ``rows`` are `model.explain.trajectory` (a mapping of cause to
+    ``steps`` are `model.present.answer_steps`, ``rows`` are `model.explain.trajectory` (a mapping of cause to
     P(present) per step). Columns: ``step``, ``answer``, ``cause`` (its label, with "(final
     diagnosis)" for ``final``), ``probability`` and ``shown`` (as the page writes chances, so a
     tiny one reads "1 in N", not "0.0%").

@@ -286,12 +286,35 @@ def tornado_text(table: pd.DataFrame, knowledge: Knowledge, cause: str, top: int
     return "\n".join(lines)
 
 
+def answer_label(finding: str, answer: bool, knowledge: Knowledge) -> str:
+    """Return one answer as the page and the reports write it: "Vaginal dryness: yes".
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> answer_label("fever", False, load_knowledge())
+    'Fever or feeling unwell: no'
+    """
+    return f"{knowledge.vocabulary.findings[finding].label}: {'yes' if answer else 'no'}"
+
+
+def answer_steps(case: Case, knowledge: Knowledge) -> list[str]:
+    """Return "Context only", then each answer of ``case`` in the order given (`answer_label`).
+
+    Examples
+    --------
+    >>> from model import load_knowledge
+    >>> answer_steps(Case(findings={"dryness": True, "fever": False}), load_knowledge())
+    ['Context only', 'Vaginal dryness: yes', 'Fever or feeling unwell: no']
+    """
+    return ["Context only", *(answer_label(f, a, knowledge) for f, a in case.findings.items())]
+
+
 def _describe_case(diagnosis: Diagnosis, knowledge: Knowledge) -> str:
     vocab = knowledge.vocabulary
     context = [f"{vocab.context[v].label}: {vocab.context[v].state_labels[s]}"
                for v, s in diagnosis.case.context.items()]  # fmt: skip
-    findings = [f"{vocab.findings[f].label}: {'yes' if a else 'no'}"
-                for f, a in diagnosis.case.findings.items()]  # fmt: skip
+    findings = [answer_label(f, a, knowledge) for f, a in diagnosis.case.findings.items()]
     return "\n".join([
         "Context: " + ("; ".join(context) or "none given (summed over the population)"),
         "Findings: " + ("; ".join(findings) or "none answered"),
@@ -413,10 +436,9 @@ def contributions_frame(steps: Sequence[Contribution], knowledge: Knowledge) -> 
     """Return per-answer contributions as a table with readable labels, in the order added."""
     import pandas as pd
 
-    findings = knowledge.vocabulary.findings
     return pd.DataFrame(
         [
-            {"finding": s.finding, "answer": f"{findings[s.finding].label}: {'yes' if s.answer else 'no'}",
+            {"finding": s.finding, "answer": answer_label(s.finding, s.answer, knowledge),
              "log_odds": s.log_odds, "likelihood_ratio": s.likelihood_ratio,
              "before": s.before, "after": s.after}
             for s in steps
@@ -438,16 +460,13 @@ def trajectory_frame(case: Case, rows: Sequence[Mapping[str, float]], knowledge:
     >>> case = model.parse({"findings": {"test_chlamydia": True}})
     >>> frame = trajectory_frame(case, trajectory(model, case, ["chlamydia"]), model.knowledge)
     >>> list(frame.index), list(frame.columns)
-    (['context only', 'Bleeding or spotting after sex: yes', 'Chlamydia test positive: yes'], ['Chlamydia'])
+    (['Context only', 'Bleeding or spotting after sex: yes', 'Chlamydia test positive: yes'], ['Chlamydia'])
     """
     import pandas as pd
 
-    vocab = knowledge.vocabulary
-    steps = [
-        "context only",
-        *(f"{vocab.findings[f].label}: {'yes' if a else 'no'}" for f, a in case.findings.items()),
-    ]
-    return pd.DataFrame(list(rows), index=steps).rename(columns=lambda c: vocab.causes[c].label)
+    causes = knowledge.vocabulary.causes
+    frame = pd.DataFrame(list(rows), index=answer_steps(case, knowledge))
+    return frame.rename(columns=lambda c: causes[c].label)
 
 
 def network_dot(knowledge: Knowledge, diagnosis: Diagnosis | None = None, leading: int = 3) -> str:

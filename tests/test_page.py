@@ -13,7 +13,6 @@ from model.evaluation import load_vignettes
 from model.explain import contributions, trajectory, triage_after_each_answer
 from model.page import (
     NO_EFFECT,
-    answer_steps,
     ask_first,
     differential_rows,
     explanation,
@@ -27,7 +26,7 @@ from model.page import (
     trajectory_rows,
     what_if_rows,
 )
-from model.present import format_probability
+from model.present import answer_steps, format_probability
 from model.questions import next_questions
 
 CASE = {
