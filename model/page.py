@@ -153,12 +153,14 @@ def chart_percent(p: float) -> str:
 
     Examples
     --------
-    >>> [chart_percent(p) for p in (0.968, 0.059, 0.0088, 0.00002)]
-    ['97%', '5.9%', '0.88%', '<0.1%']
+    >>> [chart_percent(p) for p in (0.999, 0.968, 0.1, 0.059, 0.02, 0.0088, 0.00002)]
+    ['100%', '97%', '10%', '5.9%', '2.0%', '0.88%', '<0.1%']
     """
     if p < 0.001:
         return "<0.1%"
-    return f"{float(f'{100 * p:.2g}'):g}%"
+    if p >= 0.995:
+        return "100%"
+    return f"{100 * p:#.2g}".rstrip(".") + "%"  # "2.0%", as precise as "2.7%" beside it
 
 
 @dataclass(frozen=True)
